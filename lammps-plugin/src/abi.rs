@@ -1,0 +1,222 @@
+//! The C ABI of cpp/dprs_abi.h. Raw pointers become slices here and nowhere
+//! else; every entry point catches panics and reports errors as text.
+
+use dprs_core::{DprsError, Neighbourhood, Outputs, PairEvaluator, Settings};
+use std::ffi::{c_char, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// libonnxruntime found when the plugin was built (see build.rs).
+const ORT_LIB_BUILT_WITH: Option<&str> = option_env!("DPRS_ORT_LIB_BUILD");
+
+pub struct DprsPair {
+    evaluator: PairEvaluator,
+}
+
+/// Mirrors `dprs_step` of cpp/dprs_abi.h.
+#[repr(C)]
+pub struct DprsStep {
+    timestep: i64,
+    nlocal: i32,
+    nghost: i32,
+    x: *const f64,
+    types: *const i32,
+    inum: i32,
+    ilist: *const i32,
+    numneigh: *const i32,
+    firstneigh: *const *const i32,
+    f: *mut f64,
+    eatom: *mut f64,
+    vatom: *mut f64,
+    cvatom: *mut f64,
+    energy: f64,
+    virial: [f64; 6],
+    dropped: i64,
+    centres_dropping: i64,
+}
+
+/// Copies `msg` into the caller's buffer, truncated on a character boundary.
+fn write_message(msg: &str, buf: *mut c_char, len: usize) {
+    if buf.is_null() || len == 0 {
+        return;
+    }
+    let mut n = msg.len().min(len - 1);
+    while !msg.is_char_boundary(n) {
+        n -= 1;
+    }
+    // SAFETY: the caller owns `buf` with room for `len` bytes; n < len.
+    unsafe {
+        std::ptr::copy_nonoverlapping(msg.as_ptr(), buf.cast::<u8>(), n);
+        *buf.add(n) = 0;
+    }
+}
+
+/// Runs `body`, turning errors and panics into a message in `err`.
+fn guarded<T>(err: *mut c_char, errlen: usize, fail: T, body: impl FnOnce() -> Result<T, DprsError>) -> T {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            write_message(&e.to_string(), err, errlen);
+            fail
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("unknown panic");
+            write_message(
+                &format!("pair_style dprs: internal error ({what}); please report it with your input"),
+                err,
+                errlen,
+            );
+            fail
+        }
+    }
+}
+
+/// # Safety
+/// `arg` holds `narg` NUL-terminated strings.
+unsafe fn strings(narg: i32, arg: *const *const c_char) -> Vec<String> {
+    (0..narg.max(0) as usize)
+        // SAFETY: guaranteed by the caller, LAMMPS's argument vector.
+        .map(|k| unsafe { CStr::from_ptr(*arg.add(k)) }.to_string_lossy().into_owned())
+        .collect()
+}
+
+#[no_mangle]
+pub extern "C" fn dprs_create(narg: i32, arg: *const *const c_char, err: *mut c_char, errlen: usize) -> *mut DprsPair {
+    guarded(err, errlen, std::ptr::null_mut(), || {
+        // SAFETY: the shim passes LAMMPS's pair_style arguments.
+        let args = unsafe { strings(narg, arg) };
+        let settings = Settings::parse(&args)?;
+        let evaluator = PairEvaluator::new(settings, ORT_LIB_BUILT_WITH)?;
+        Ok(Box::into_raw(Box::new(DprsPair { evaluator })))
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn dprs_coeff(
+    pair: *mut DprsPair,
+    narg: i32,
+    arg: *const *const c_char,
+    ntypes: i32,
+    err: *mut c_char,
+    errlen: usize,
+) -> i32 {
+    guarded(err, errlen, 1, || {
+        // SAFETY: `pair` came from dprs_create and is used by one thread.
+        let pair = unsafe { &mut *pair };
+        // SAFETY: the shim passes LAMMPS's pair_coeff arguments.
+        let args = unsafe { strings(narg, arg) };
+        pair.evaluator.set_type_map(&args, ntypes.max(0) as usize)?;
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn dprs_init(
+    pair: *const DprsPair,
+    units: *const c_char,
+    newton_pair: i32,
+    err: *mut c_char,
+    errlen: usize,
+) -> i32 {
+    guarded(err, errlen, 1, || {
+        // SAFETY: `pair` came from dprs_create; `units` is LAMMPS's unit_style string.
+        let (pair, units) = unsafe { (&*pair, CStr::from_ptr(units).to_string_lossy()) };
+        pair.evaluator.check_setup(&units, newton_pair != 0)?;
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn dprs_cutoff(pair: *const DprsPair) -> f64 {
+    // SAFETY: `pair` came from dprs_create.
+    unsafe { &*pair }.evaluator.cutoff()
+}
+
+#[no_mangle]
+pub extern "C" fn dprs_summary(pair: *const DprsPair, buf: *mut c_char, len: usize) {
+    // SAFETY: `pair` came from dprs_create.
+    let text = unsafe { &*pair }.evaluator.summary();
+    write_message(&text, buf, len);
+}
+
+#[no_mangle]
+pub extern "C" fn dprs_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+#[no_mangle]
+pub extern "C" fn dprs_destroy(pair: *mut DprsPair) {
+    if !pair.is_null() {
+        // Dropping a session cannot panic in practice; a panic here would
+        // still be caught rather than unwind into C++.
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: `pair` came from dprs_create and is destroyed once.
+            drop(unsafe { Box::from_raw(pair) })
+        }));
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn dprs_compute(pair: *mut DprsPair, step: *mut DprsStep, err: *mut c_char, errlen: usize) -> i32 {
+    guarded(err, errlen, 1, || {
+        // SAFETY: both pointers come from the shim, valid for this call.
+        let (pair, s) = unsafe { (&mut *pair, &mut *step) };
+        let nlocal = s.nlocal.max(0) as usize;
+        let nall = nlocal + s.nghost.max(0) as usize;
+        let inum = s.inum.max(0) as usize;
+        if nall == 0 || inum == 0 {
+            return Ok(0);
+        }
+        // SAFETY: LAMMPS's per-atom arrays hold at least nall entries (x, f,
+        // type, eatom, vatom, cvatom: the latter three when requested, sized
+        // for ghosts too under newton on), ilist holds inum entries, and
+        // numneigh/firstneigh are indexed by local atom.
+        let (x, types, ilist, numneigh, firstneigh, f) = unsafe {
+            (
+                std::slice::from_raw_parts(s.x, 3 * nall),
+                std::slice::from_raw_parts(s.types, nall),
+                std::slice::from_raw_parts(s.ilist, inum),
+                std::slice::from_raw_parts(s.numneigh, nlocal),
+                std::slice::from_raw_parts(s.firstneigh, nlocal),
+                std::slice::from_raw_parts_mut(s.f, 3 * nall),
+            )
+        };
+        let neighbours: Vec<&[i32]> = ilist
+            .iter()
+            .map(|&i| {
+                let i = i as usize;
+                let n = numneigh[i].max(0) as usize;
+                if n == 0 {
+                    &[][..]
+                } else {
+                    // SAFETY: LAMMPS's neighbour page holds numneigh[i] entries here.
+                    unsafe { std::slice::from_raw_parts(firstneigh[i], n) }
+                }
+            })
+            .collect();
+        // SAFETY: optional per-atom arrays, sized as stated above, or NULL.
+        let (eatom, vatom, cvatom) = unsafe {
+            (
+                (!s.eatom.is_null()).then(|| std::slice::from_raw_parts_mut(s.eatom, nall)),
+                (!s.vatom.is_null()).then(|| std::slice::from_raw_parts_mut(s.vatom, 6 * nall)),
+                (!s.cvatom.is_null()).then(|| std::slice::from_raw_parts_mut(s.cvatom, 9 * nall)),
+            )
+        };
+        let nb = Neighbourhood {
+            x,
+            types,
+            centres: ilist,
+            neighbours: &neighbours,
+        };
+        let mut out = Outputs { f, eatom, vatom, cvatom };
+        let report = pair.evaluator.compute(&nb, &mut out)?;
+        s.energy = report.totals.energy;
+        s.virial = report.totals.virial;
+        s.dropped = report.dropped as i64;
+        s.centres_dropping = report.centres_dropping as i64;
+        Ok(0)
+    })
+}

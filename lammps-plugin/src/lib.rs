@@ -1,0 +1,25 @@
+//! `libdprs.so`: the LAMMPS plugin. LAMMPS calls `lammpsplugin_init`, the C++
+//! shim (cpp/) registers `pair_style dprs`, and every call of the shim lands
+//! in [`abi`], which hands the work to `dprs-core`.
+//!
+//! LAMMPS symbols stay undefined in this library and are bound by
+//! `plugin load` from the running LAMMPS, so it cannot be loaded elsewhere;
+//! the physics lives in `dprs-core`, which tests use directly.
+
+mod abi;
+
+use std::ffi::c_void;
+
+extern "C" {
+    fn dprs_register(lmp: *mut c_void, regfunc: *mut c_void, handle: *mut c_void);
+}
+
+/// Entry point LAMMPS looks up after `dlopen`. It lives in Rust because a
+/// cdylib exports only Rust's `#[no_mangle]` functions: defined in the C++
+/// shim it would be hidden, and LAMMPS would only log a symbol lookup failure.
+#[no_mangle]
+pub extern "C" fn lammpsplugin_init(lmp: *mut c_void, handle: *mut c_void, regfunc: *mut c_void) {
+    // SAFETY: LAMMPS passes its own instance, the dlopen handle and its
+    // registration callback; the shim only forwards them to that callback.
+    unsafe { dprs_register(lmp, regfunc, handle) }
+}
