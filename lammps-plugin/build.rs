@@ -54,7 +54,10 @@ fn main() {
     let python = std::env::var("DPRS_PYTHON").unwrap_or_else(|_| "python3".into());
     let probe = Command::new(&python).arg("-c").arg(PY_PROBE).output();
     let probe: Vec<String> = match probe {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect(),
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect(),
         _ => Vec::new(),
     };
     let field = |k: usize| probe.get(k).cloned().unwrap_or_default();
@@ -79,19 +82,31 @@ fn main() {
         .include(&lammps.include)
         .include("cpp")
         .define(&lammps.sizes, None)
-        .define("DPRS_LAMMPS_VERSION", Some(quoted(&lammps.version).as_str()))
-        .define("DPRS_LAMMPS_DESCRIPTOR", Some(quoted(&lammps.descriptor).as_str()))
+        .define(
+            "DPRS_LAMMPS_VERSION",
+            Some(quoted(&lammps.version).as_str()),
+        )
+        .define(
+            "DPRS_LAMMPS_DESCRIPTOR",
+            Some(quoted(&lammps.descriptor).as_str()),
+        )
         .warnings(false)
         .compile("dprs_shim");
 
-    let ort = std::env::var("DPRS_ORT_LIB_BUILD").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| field(2));
+    let ort = std::env::var("DPRS_ORT_LIB_BUILD")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| field(2));
     if ort.is_empty() {
         println!(
             "cargo:warning=no onnxruntime package found for {python}: the plugin will need DPRS_ORT_LIB or the ort_lib keyword at run time"
         );
     }
     println!("cargo:rustc-env=DPRS_ORT_LIB_BUILD={ort}");
-    println!("cargo:rustc-env=DPRS_LAMMPS_BUILT_FOR={} {}", lammps.version, lammps.descriptor);
+    println!(
+        "cargo:rustc-env=DPRS_LAMMPS_BUILT_FOR={} {}",
+        lammps.version, lammps.descriptor
+    );
 }
 
 fn from_include_dir(include: PathBuf) -> Lammps {
@@ -108,7 +123,9 @@ fn from_include_dir(include: PathBuf) -> Lammps {
     };
     Lammps {
         include,
-        cxx: std::env::var("MPICXX").map(PathBuf::from).unwrap_or_else(|_| "mpicxx".into()),
+        cxx: std::env::var("MPICXX")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| "mpicxx".into()),
         sizes: sizes.into(),
         version: std::env::var("LAMMPS_VERSION").unwrap_or_default(),
         descriptor: std::env::var("LAMMPS_GIT_DESCRIPTOR").unwrap_or_default(),
@@ -151,7 +168,9 @@ fn from_pip(python: &str, pkg: &str, pip_version: &str, bindir: &str) -> Lammps 
 
 /// "2025.7.22.2.0" → ("22 Jul 2025", "stable_22Jul2025_update2").
 fn describe_pip_version(v: &str) -> (String, String) {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let parts: Vec<u32> = v.split('.').filter_map(|p| p.parse().ok()).collect();
     match parts.as_slice() {
         [y, m, d, rest @ ..] if (1..=12).contains(m) => {

@@ -51,7 +51,12 @@ fn write_message(msg: &str, buf: *mut c_char, len: usize) {
 }
 
 /// Runs `body`, turning errors and panics into a message in `err`.
-fn guarded<T>(err: *mut c_char, errlen: usize, fail: T, body: impl FnOnce() -> Result<T, DprsError>) -> T {
+fn guarded<T>(
+    err: *mut c_char,
+    errlen: usize,
+    fail: T,
+    body: impl FnOnce() -> Result<T, DprsError>,
+) -> T {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
@@ -65,7 +70,9 @@ fn guarded<T>(err: *mut c_char, errlen: usize, fail: T, body: impl FnOnce() -> R
                 .or_else(|| panic.downcast_ref::<&str>().copied())
                 .unwrap_or("unknown panic");
             write_message(
-                &format!("pair_style dprs: internal error ({what}); please report it with your input"),
+                &format!(
+                    "pair_style dprs: internal error ({what}); please report it with your input"
+                ),
                 err,
                 errlen,
             );
@@ -79,12 +86,21 @@ fn guarded<T>(err: *mut c_char, errlen: usize, fail: T, body: impl FnOnce() -> R
 unsafe fn strings(narg: i32, arg: *const *const c_char) -> Vec<String> {
     (0..narg.max(0) as usize)
         // SAFETY: guaranteed by the caller, LAMMPS's argument vector.
-        .map(|k| unsafe { CStr::from_ptr(*arg.add(k)) }.to_string_lossy().into_owned())
+        .map(|k| {
+            unsafe { CStr::from_ptr(*arg.add(k)) }
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect()
 }
 
 #[no_mangle]
-pub extern "C" fn dprs_create(narg: i32, arg: *const *const c_char, err: *mut c_char, errlen: usize) -> *mut DprsPair {
+extern "C" fn dprs_create(
+    narg: i32,
+    arg: *const *const c_char,
+    err: *mut c_char,
+    errlen: usize,
+) -> *mut DprsPair {
     guarded(err, errlen, std::ptr::null_mut(), || {
         // SAFETY: the shim passes LAMMPS's pair_style arguments.
         let args = unsafe { strings(narg, arg) };
@@ -95,7 +111,7 @@ pub extern "C" fn dprs_create(narg: i32, arg: *const *const c_char, err: *mut c_
 }
 
 #[no_mangle]
-pub extern "C" fn dprs_coeff(
+extern "C" fn dprs_coeff(
     pair: *mut DprsPair,
     narg: i32,
     arg: *const *const c_char,
@@ -114,7 +130,7 @@ pub extern "C" fn dprs_coeff(
 }
 
 #[no_mangle]
-pub extern "C" fn dprs_init(
+extern "C" fn dprs_init(
     pair: *const DprsPair,
     units: *const c_char,
     newton_pair: i32,
@@ -130,25 +146,25 @@ pub extern "C" fn dprs_init(
 }
 
 #[no_mangle]
-pub extern "C" fn dprs_cutoff(pair: *const DprsPair) -> f64 {
+extern "C" fn dprs_cutoff(pair: *const DprsPair) -> f64 {
     // SAFETY: `pair` came from dprs_create.
     unsafe { &*pair }.evaluator.cutoff()
 }
 
 #[no_mangle]
-pub extern "C" fn dprs_summary(pair: *const DprsPair, buf: *mut c_char, len: usize) {
+extern "C" fn dprs_summary(pair: *const DprsPair, buf: *mut c_char, len: usize) {
     // SAFETY: `pair` came from dprs_create.
     let text = unsafe { &*pair }.evaluator.summary();
     write_message(&text, buf, len);
 }
 
 #[no_mangle]
-pub extern "C" fn dprs_version() -> *const c_char {
+extern "C" fn dprs_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
 #[no_mangle]
-pub extern "C" fn dprs_destroy(pair: *mut DprsPair) {
+extern "C" fn dprs_destroy(pair: *mut DprsPair) {
     if !pair.is_null() {
         // Dropping a session cannot panic in practice; a panic here would
         // still be caught rather than unwind into C++.
@@ -160,7 +176,12 @@ pub extern "C" fn dprs_destroy(pair: *mut DprsPair) {
 }
 
 #[no_mangle]
-pub extern "C" fn dprs_compute(pair: *mut DprsPair, step: *mut DprsStep, err: *mut c_char, errlen: usize) -> i32 {
+extern "C" fn dprs_compute(
+    pair: *mut DprsPair,
+    step: *mut DprsStep,
+    err: *mut c_char,
+    errlen: usize,
+) -> i32 {
     guarded(err, errlen, 1, || {
         // SAFETY: both pointers come from the shim, valid for this call.
         let (pair, s) = unsafe { (&mut *pair, &mut *step) };
@@ -211,7 +232,12 @@ pub extern "C" fn dprs_compute(pair: *mut DprsPair, step: *mut DprsStep, err: *m
             centres: ilist,
             neighbours: &neighbours,
         };
-        let mut out = Outputs { f, eatom, vatom, cvatom };
+        let mut out = Outputs {
+            f,
+            eatom,
+            vatom,
+            cvatom,
+        };
         let report = pair.evaluator.compute(&nb, &mut out)?;
         s.energy = report.totals.energy;
         s.virial = report.totals.virial;

@@ -18,7 +18,7 @@ extern "C" {
 /// cdylib exports only Rust's `#[no_mangle]` functions: defined in the C++
 /// shim it would be hidden, and LAMMPS would only log a symbol lookup failure.
 #[no_mangle]
-pub extern "C" fn lammpsplugin_init(lmp: *mut c_void, handle: *mut c_void, regfunc: *mut c_void) {
+extern "C" fn lammpsplugin_init(lmp: *mut c_void, handle: *mut c_void, regfunc: *mut c_void) {
     // SAFETY: LAMMPS passes its own instance, the dlopen handle and its
     // registration callback; the shim only forwards them to that callback.
     unsafe { dprs_register(lmp, regfunc, handle) }

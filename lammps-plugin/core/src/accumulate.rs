@@ -46,9 +46,9 @@ pub fn accumulate(batch: &Batch, model: &ModelOutput, out: &mut Outputs, totals:
             let j = j as usize;
             let g = &model.de_drij[3 * slot..3 * slot + 3];
             let r = &batch.rij[3 * slot..3 * slot + 3];
-            for d in 0..3 {
-                out.f[3 * i + d] += g[d];
-                out.f[3 * j + d] -= g[d];
+            for (d, gd) in g.iter().enumerate() {
+                out.f[3 * i + d] += gd;
+                out.f[3 * j + d] -= gd;
             }
             let w = [
                 -r[0] * g[0],

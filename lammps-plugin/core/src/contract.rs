@@ -44,7 +44,8 @@ pub const CONTRACT_NAME: &str = "local-v1";
 /// Reads the contract from metadata looked up by key. Errors are plain
 /// strings; the caller attaches the model path.
 pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<Contract, String> {
-    let fix = "export the model with export/ (see docs/model-contract.md) or add the metadata_props";
+    let fix =
+        "export the model with export/ (see docs/model-contract.md) or add the metadata_props";
     let contract = get("dprs.contract").ok_or_else(|| {
         format!("has no 'dprs.contract' metadata, so it was not exported for dprs; {fix}")
     })?;
@@ -68,7 +69,9 @@ pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<Contract, String> {
         .parse()
         .map_err(|_| format!("dprs.rcut='{rcut_text}' is not a number (Å); {fix}"))?;
     if !(rcut.is_finite() && rcut > 0.0) {
-        return Err(format!("dprs.rcut={rcut} must be a positive cutoff in Å; {fix}"));
+        return Err(format!(
+            "dprs.rcut={rcut} must be a positive cutoff in Å; {fix}"
+        ));
     }
     let layout = match required("dprs.nlist")?.trim() {
         "any" => NeighbourLayout::Any,
@@ -138,7 +141,10 @@ mod tests {
     #[test]
     fn missing_contract_names_the_key_and_the_fix() {
         let err = parse_map(&meta(&[("dprs.rcut", "6")])).unwrap_err();
-        assert!(err.contains("dprs.contract") && err.contains("export"), "{err}");
+        assert!(
+            err.contains("dprs.contract") && err.contains("export"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -192,9 +192,22 @@ mod tests {
         let (x, t) = line();
         let neigh: Vec<i32> = vec![4, 1, 5, 3, 2];
         let lists = [&neigh[..]];
-        let nb = Neighbourhood { x: &x, types: &t, centres: &[0], neighbours: &lists };
+        let nb = Neighbourhood {
+            x: &x,
+            types: &t,
+            centres: &[0],
+            neighbours: &lists,
+        };
         let mut b = Batch::default();
-        build(&mut b, &nb, 0..1, &typemap(), 4.5, &NeighbourLayout::Any, Precision::F64);
+        build(
+            &mut b,
+            &nb,
+            0..1,
+            &typemap(),
+            4.5,
+            &NeighbourLayout::Any,
+            Precision::F64,
+        );
         assert_eq!((b.nloc, b.nnei), (1, 4));
         assert_eq!(b.slot_atom, vec![4, 1, 3, 2]);
         assert_eq!(b.nbr_type, vec![0, 1, 1, 0]);
@@ -207,7 +220,12 @@ mod tests {
         let (x, t) = line();
         let neigh: Vec<i32> = vec![4, 1, 5, 3, 2];
         let lists = [&neigh[..]];
-        let nb = Neighbourhood { x: &x, types: &t, centres: &[0], neighbours: &lists };
+        let nb = Neighbourhood {
+            x: &x,
+            types: &t,
+            centres: &[0],
+            neighbours: &lists,
+        };
         let layout = NeighbourLayout::TypeSel { sel: vec![1, 3] };
         let mut b = Batch::default();
         build(&mut b, &nb, 0..1, &typemap(), 10.0, &layout, Precision::F32);
@@ -226,9 +244,22 @@ mod tests {
         let all: Vec<i32> = (1..=5).collect();
         let none: Vec<i32> = vec![];
         let lists = [&all[..], &none[..]];
-        let nb = Neighbourhood { x: &x, types: &t, centres: &[0, 1], neighbours: &lists };
+        let nb = Neighbourhood {
+            x: &x,
+            types: &t,
+            centres: &[0, 1],
+            neighbours: &lists,
+        };
         let mut b = Batch::default();
-        build(&mut b, &nb, 0..2, &tm, 10.0, &NeighbourLayout::Any, Precision::F64);
+        build(
+            &mut b,
+            &nb,
+            0..2,
+            &tm,
+            10.0,
+            &NeighbourLayout::Any,
+            Precision::F64,
+        );
         assert_eq!(b.nloc, 1, "atom 1 has a NULL type");
         assert_eq!(b.slot_atom, vec![2, 4]);
     }

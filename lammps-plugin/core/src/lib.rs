@@ -16,7 +16,7 @@ pub mod runtime;
 pub mod settings;
 pub mod typemap;
 
-pub use error::DprsError;
 pub use environments::Neighbourhood;
+pub use error::DprsError;
 pub use pair::{Outputs, PairEvaluator, StepReport};
 pub use settings::Settings;

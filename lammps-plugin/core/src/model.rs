@@ -93,17 +93,20 @@ impl Model {
     pub fn run(&mut self, batch: &Batch, out: &mut ModelOutput) -> Result<(), DprsError> {
         let (nloc, nnei) = (batch.nloc, batch.nnei);
         let eval = |e: ort::Error| DprsError::Eval(e.to_string());
-        let nbr_type = TensorRef::from_array_view(([nloc, nnei], &batch.nbr_type[..])).map_err(eval)?;
+        let nbr_type =
+            TensorRef::from_array_view(([nloc, nnei], &batch.nbr_type[..])).map_err(eval)?;
         let atype = TensorRef::from_array_view(([nloc], &batch.atype[..])).map_err(eval)?;
         let outputs = match self.precision {
             Precision::F64 => {
-                let rij = TensorRef::from_array_view(([nloc, nnei, 3], &batch.rij[..])).map_err(eval)?;
+                let rij =
+                    TensorRef::from_array_view(([nloc, nnei, 3], &batch.rij[..])).map_err(eval)?;
                 self.session
                     .run(ort::inputs!["rij" => rij, "nbr_type" => nbr_type, "atype" => atype])
                     .map_err(eval)?
             }
             Precision::F32 => {
-                let rij = TensorRef::from_array_view(([nloc, nnei, 3], &batch.rij_f32[..])).map_err(eval)?;
+                let rij = TensorRef::from_array_view(([nloc, nnei, 3], &batch.rij_f32[..]))
+                    .map_err(eval)?;
                 self.session
                     .run(ort::inputs!["rij" => rij, "nbr_type" => nbr_type, "atype" => atype])
                     .map_err(eval)?
@@ -142,7 +145,9 @@ impl Model {
 
 /// Checks the inputs and outputs the contract names; returns the precision.
 fn check_interface(session: &Session) -> Result<Precision, String> {
-    let tensor_type = |outlets: &[ort::value::Outlet], name: &str| -> Result<TensorElementType, String> {
+    let tensor_type = |outlets: &[ort::value::Outlet],
+                       name: &str|
+     -> Result<TensorElementType, String> {
         let outlet = outlets.iter().find(|o| o.name() == name).ok_or_else(|| {
             let have: Vec<&str> = outlets.iter().map(|o| o.name()).collect();
             format!(
@@ -158,7 +163,11 @@ fn check_interface(session: &Session) -> Result<Precision, String> {
     let precision = match rij {
         TensorElementType::Float64 => Precision::F64,
         TensorElementType::Float32 => Precision::F32,
-        other => return Err(format!("input 'rij' is {other:?}; it must be float64 or float32")),
+        other => {
+            return Err(format!(
+                "input 'rij' is {other:?}; it must be float64 or float32"
+            ))
+        }
     };
     for name in ["nbr_type", "atype"] {
         let t = tensor_type(session.inputs(), name)?;

@@ -59,8 +59,16 @@ impl PairEvaluator {
     }
 
     /// `pair_coeff * * El1 El2 ...`.
-    pub fn set_type_map<S: AsRef<str>>(&mut self, args: &[S], ntypes: usize) -> Result<(), DprsError> {
-        self.typemap = Some(TypeMap::from_pair_coeff(args, ntypes, &self.model.contract.type_map)?);
+    pub fn set_type_map<S: AsRef<str>>(
+        &mut self,
+        args: &[S],
+        ntypes: usize,
+    ) -> Result<(), DprsError> {
+        self.typemap = Some(TypeMap::from_pair_coeff(
+            args,
+            ntypes,
+            &self.model.contract.type_map,
+        )?);
         Ok(())
     }
 
@@ -106,7 +114,10 @@ impl PairEvaluator {
             "dprs: model '{}'{} type_map {:?} rcut {} Å nlist {} precision {} | ONNX Runtime '{}' \
              device {} threads {} chunk {} atoms",
             self.model.path.display(),
-            c.model_name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default(),
+            c.model_name
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default(),
             c.type_map,
             c.rcut,
             layout,
@@ -122,7 +133,11 @@ impl PairEvaluator {
     }
 
     /// One force evaluation; adds into the arrays of `out`.
-    pub fn compute(&mut self, nb: &Neighbourhood, out: &mut Outputs) -> Result<StepReport, DprsError> {
+    pub fn compute(
+        &mut self,
+        nb: &Neighbourhood,
+        out: &mut Outputs,
+    ) -> Result<StepReport, DprsError> {
         let typemap = self.typemap.as_ref().ok_or_else(|| {
             DprsError::Coeff("pair_coeff * * ... must come before the first run".into())
         })?;

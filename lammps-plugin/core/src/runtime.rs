@@ -41,7 +41,14 @@ pub fn candidates(
     }
     for var in ["DPRS_ORT_LIB", "ORT_DYLIB_PATH"] {
         if let Some(v) = env(var).filter(|v| !v.is_empty()) {
-            push(PathBuf::from(v), if var == "DPRS_ORT_LIB" { "DPRS_ORT_LIB" } else { "ORT_DYLIB_PATH" });
+            push(
+                PathBuf::from(v),
+                if var == "DPRS_ORT_LIB" {
+                    "DPRS_ORT_LIB"
+                } else {
+                    "ORT_DYLIB_PATH"
+                },
+            );
         }
     }
     if let Some(b) = built_with.filter(|b| !b.is_empty()) {
@@ -122,7 +129,10 @@ mod tests {
         };
         let c = candidates(Some(Path::new("/k/lib.so")), env, Some("/built/lib.so"));
         let paths: Vec<_> = c.iter().map(|c| c.path.to_str().unwrap()).collect();
-        assert_eq!(paths, ["/k/lib.so", "/a/lib.so", "/b/lib.so", "/built/lib.so"]);
+        assert_eq!(
+            paths,
+            ["/k/lib.so", "/a/lib.so", "/b/lib.so", "/built/lib.so"]
+        );
         let c = candidates(None, |_| None, Some("/built/lib.so"));
         assert_eq!(c[0].origin, "path recorded at build time");
     }
@@ -136,11 +146,18 @@ mod tests {
 
     #[test]
     fn missing_library_error_says_where_and_how_to_fix() {
-        let err = choose(&candidates(Some(Path::new("/nope/libonnxruntime.so")), |_| None, None))
-            .unwrap_err()
-            .to_string();
+        let err = choose(&candidates(
+            Some(Path::new("/nope/libonnxruntime.so")),
+            |_| None,
+            None,
+        ))
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("/nope/libonnxruntime.so"), "{err}");
-        assert!(err.contains("ort_lib") && err.contains("pip install onnxruntime"), "{err}");
+        assert!(
+            err.contains("ort_lib") && err.contains("pip install onnxruntime"),
+            "{err}"
+        );
         let err = choose(&[]).unwrap_err().to_string();
         assert!(err.contains("DPRS_ORT_LIB"), "{err}");
     }

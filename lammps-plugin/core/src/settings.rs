@@ -64,7 +64,9 @@ impl Settings {
         while i < args.len() {
             let key = args[i];
             let value = args.get(i + 1).copied().ok_or_else(|| {
-                syntax(format!("keyword '{key}' needs a value; keywords: {KEYWORDS}"))
+                syntax(format!(
+                    "keyword '{key}' needs a value; keywords: {KEYWORDS}"
+                ))
             })?;
             match key {
                 "threads" => s.threads = positive(key, value)?,

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The main job end to end on the shipped example: LAMMPS with the dprs
+# plugin (2 MPI ranks), then postproc (MSD, D, VACF/VDOS, g(r)) with plots.
+# Called by `make demo`, which builds the plugin and postproc first.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+VENV=${DPRS_VENV:-$ROOT/.venv}
+OUT=${DPRS_DEMO_OUT:-$ROOT/out/demo}
+NP=${DPRS_DEMO_NP:-2}
+TEMP=${DPRS_DEMO_TEMP:-2500}
+STEPS=${DPRS_DEMO_STEPS:-2000}
+mkdir -p "$OUT"
+cd "$OUT"
+
+echo "== LAMMPS + pair_style dprs ($NP MPI ranks) in $OUT"
+"$VENV/bin/mpirun" -np "$NP" "$VENV/bin/lmp" -nocite -log log.lammps \
+  -var plugin "$ROOT/build/lib/libdprs.so" -var model "$ROOT/models/test-any-fp64.onnx" \
+  -var temp "$TEMP" -var steps "$STEPS" -in "$ROOT/examples/demo/in.demo" > lammps.out
+grep -E "^dprs: model|^Loop time|^Performance" lammps.out | tail -3
+
+echo "== postproc: MSD, D per axis, VACF/VDOS"
+"$ROOT/build/bin/postproc" diffusion dump.lammpstrj --timestep 0.001 --temperature "$TEMP" \
+  --mass 1=30,2=20 --out postproc --json > diffusion.json
+echo "== postproc: g(r)"
+"$ROOT/build/bin/postproc" rdf dump.lammpstrj --out postproc --json > rdf.json
+
+python3 - "$OUT" <<'PY'
+import json, sys, pathlib
+out = pathlib.Path(sys.argv[1])
+d = json.loads((out / "diffusion.json").read_text())
+r = json.loads((out / "rdf.json").read_text())
+D = d.get("D") or d.get("msd", {}).get("D", {})
+print("D (Å²/ps):", ", ".join(f"{k} {v['value']:.4g} ± {v['stderr']:.2g}" for k, v in D.items()))
+for key in ("D_from_F0", "D_green_kubo", "peak_THz"):
+    v = d.get(key, d.get("vdos", {}).get(key))
+    if v is not None:
+        print(f"{key}: {v:.4g}")
+for pair, v in r.get("pairs", {}).items():
+    print(f"g(r) {pair}: first peak {v['first_peak_A']:.3f} Å, coordination {v['coordination']:.2f}")
+print("figures:", ", ".join(sorted(p.name for p in (out / 'postproc').glob('*.png'))))
+PY
+echo "== done: results in $OUT"
