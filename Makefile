@@ -57,7 +57,7 @@ postproc:
 demo: plugin postproc
 	bash examples/demo/run.sh
 
-test: lint unit-test plugin-test u4-test
+test: lint unit-test plugin plugin-u4 plugin-test u4-test
 
 lint: venv
 	$(CARGO) fmt --all -- --check
@@ -68,11 +68,12 @@ unit-test: venv
 
 plugin-test: plugin
 	cd tests && DPRS_PLUGIN=$(BUILD)/lib/libdprs.so DPRS_VENV=$(VENV) \
+	  DPRS_PLUGIN_OTHER=$$([ -f $(BUILD)/u4/libdprs.so ] && echo $(BUILD)/u4/libdprs.so || true) \
 	  $(VENV)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) .
 
-u4-test: plugin-u4
-	cd tests && DPRS_PLUGIN=$(BUILD)/u4/libdprs.so DPRS_VENV=$(VENV_U4) \
-	  $(VENV_U4)/bin/python -m pytest -q -p no:cacheprovider -m reference .
+u4-test: plugin-u4 plugin
+	cd tests && DPRS_PLUGIN=$(BUILD)/u4/libdprs.so DPRS_VENV=$(VENV_U4) DPRS_PLUGIN_OTHER=$(BUILD)/lib/libdprs.so \
+	  $(VENV_U4)/bin/python -m pytest -q -p no:cacheprovider -m "reference or version" .
 
 # Regenerates models/ (needs torch; not part of the tests).
 models:
