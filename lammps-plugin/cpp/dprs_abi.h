@@ -28,6 +28,7 @@ typedef struct {
   double *eatom;  /* [nlocal+nghost] or NULL */
   double *vatom;  /* [nlocal+nghost][6] or NULL */
   double *cvatom; /* [nlocal+nghost][9] or NULL */
+  int32_t deviation; /* evaluate the whole committee this step */
   /* results */
   double energy;
   double virial[6];
@@ -44,6 +45,25 @@ double dprs_cutoff(const dprs_pair *pair);
 void dprs_summary(const dprs_pair *pair, char *buf, size_t len);
 int32_t dprs_compute(dprs_pair *pair, dprs_step *step, char *err, size_t errlen);
 void dprs_destroy(dprs_pair *pair);
+
+/* Model deviation of a committee (several models). On steps where
+ * dprs_deviation_due() is true, dprs_compute() (with step.deviation = 1)
+ * fills a buffer [nlocal+nghost][nmodels][3] of every model's forces; the
+ * shim reverse-communicates it (comm_reverse = 3 * nmodels), then
+ * dprs_deviation_local() reduces the local atoms, and rank 0 writes the line
+ * from the globally reduced numbers with dprs_deviation_write(). */
+int32_t dprs_nmodels(const dprs_pair *pair);
+int32_t dprs_deviation_due(const dprs_pair *pair, int64_t step);
+int32_t dprs_deviation_atomic(const dprs_pair *pair);
+double *dprs_deviation_forces(dprs_pair *pair);
+int32_t dprs_deviation_open(dprs_pair *pair, char *err, size_t errlen);
+/* stats = (max, min, sum) of the local force deviations; virials =
+ * [nmodels][9] of this rank; sigma (optional) = the local deviations. */
+void dprs_deviation_local(dprs_pair *pair, int32_t nlocal, double *stats, double *virials,
+                          const double **sigma);
+int32_t dprs_deviation_write(dprs_pair *pair, int64_t step, int64_t natoms, const double *stats,
+                             const double *virials, int64_t nper, const int64_t *ids,
+                             const double *sigma, char *err, size_t errlen);
 const char *dprs_version(void);
 
 /* Defined in the C++ shim, called from Rust's lammpsplugin_init. */

@@ -84,11 +84,35 @@ class PairDPRS : public Pair {
     char err[ERRLEN] = {0};
     pair = dprs_create(narg, arg, err, ERRLEN);
     if (!pair) error->all(FLERR, std::string(err));
+    nmodels = dprs_nmodels(pair);
+    // Committee forces on ghost atoms are reverse-communicated before the
+    // deviation is taken, like DeePMD-kit does.
+    comm_reverse = 3 * nmodels;
     if (comm->me == 0) {
       char buf[ERRLEN] = {0};
       dprs_summary(pair, buf, ERRLEN);
       utils::logmesg(lmp, std::string(buf) + "\n");
     }
+    int failed = 0;
+    if (nmodels > 1 && comm->me == 0) failed = dprs_deviation_open(pair, err, ERRLEN);
+    MPI_Bcast(&failed, 1, MPI_INT, 0, world);
+    if (failed) error->all(FLERR, comm->me == 0 ? std::string(err) : "model deviation file could not be opened");
+  }
+
+  int pack_reverse_comm(int n, int first, double *buf) override
+  {
+    const int w = 3 * nmodels;
+    const double *src = dprs_deviation_forces(pair);
+    std::memcpy(buf, src + (size_t) first * w, sizeof(double) * (size_t) n * w);
+    return n * w;
+  }
+
+  void unpack_reverse_comm(int n, int *list, double *buf) override
+  {
+    const int w = 3 * nmodels;
+    double *dst = dprs_deviation_forces(pair);
+    for (int i = 0; i < n; i++)
+      for (int k = 0; k < w; k++) dst[(size_t) list[i] * w + k] += buf[(size_t) i * w + k];
   }
 
   void coeff(int narg, char **arg) override
@@ -133,6 +157,7 @@ class PairDPRS : public Pair {
     s.eatom = eflag_atom ? eatom : nullptr;
     s.vatom = (vflag_atom && vatom) ? vatom[0] : nullptr;
     s.cvatom = (cvflag_atom && cvatom) ? cvatom[0] : nullptr;
+    s.deviation = dprs_deviation_due(pair, update->ntimestep);
 
     char err[ERRLEN] = {0};
     if (dprs_compute(pair, &s, err, ERRLEN) != 0) error->one(FLERR, std::string(err));
@@ -140,6 +165,8 @@ class PairDPRS : public Pair {
     if (eflag_global) eng_vdwl += s.energy;
     if (vflag_global)
       for (int k = 0; k < 6; k++) virial[k] += s.virial[k];
+
+    if (s.deviation) write_deviation(s.nlocal);
 
     int64_t local[2] = {s.dropped, s.centres_dropping}, total[2] = {0, 0};
     MPI_Allreduce(local, total, 2, MPI_INT64_T, MPI_SUM, world);
@@ -153,6 +180,54 @@ class PairDPRS : public Pair {
 
  protected:
   dprs_pair *pair = nullptr;
+  int nmodels = 1;
+
+  // Marshalling only: reductions and gathers across ranks; the statistics
+  // and the file format are Rust's.
+  void write_deviation(int nlocal)
+  {
+    comm->reverse_comm(this);
+    double stats[3], gstats[3] = {0, 0, 0};
+    std::vector<double> virials(9 * nmodels), gvirials(9 * nmodels, 0.0);
+    const double *sigma = nullptr;
+    dprs_deviation_local(pair, nlocal, stats, virials.data(), &sigma);
+    MPI_Reduce(&stats[0], &gstats[0], 1, MPI_DOUBLE, MPI_MAX, 0, world);
+    MPI_Reduce(&stats[1], &gstats[1], 1, MPI_DOUBLE, MPI_MIN, 0, world);
+    MPI_Reduce(&stats[2], &gstats[2], 1, MPI_DOUBLE, MPI_SUM, 0, world);
+    MPI_Reduce(virials.data(), gvirials.data(), 9 * nmodels, MPI_DOUBLE, MPI_SUM, 0, world);
+
+    std::vector<int64_t> ids_all;
+    std::vector<double> sigma_all;
+    if (dprs_deviation_atomic(pair)) {
+      auto tag = static_cast<tagint *>(lammps_extract_atom(lmp, "id"));
+      std::vector<int64_t> ids(nlocal);
+      for (int i = 0; i < nlocal; i++) ids[i] = tag[i];
+      std::vector<int> counts(comm->nprocs), displs(comm->nprocs, 0);
+      MPI_Gather(&nlocal, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, world);
+      int total = 0;
+      if (comm->me == 0) {
+        for (int r = 0; r < comm->nprocs; r++) {
+          displs[r] = total;
+          total += counts[r];
+        }
+        ids_all.resize(total);
+        sigma_all.resize(total);
+      }
+      MPI_Gatherv(ids.data(), nlocal, MPI_INT64_T, ids_all.data(), counts.data(), displs.data(),
+                  MPI_INT64_T, 0, world);
+      MPI_Gatherv(sigma, nlocal, MPI_DOUBLE, sigma_all.data(), counts.data(), displs.data(),
+                  MPI_DOUBLE, 0, world);
+    }
+    if (comm->me == 0) {
+      char err[ERRLEN] = {0};
+      const bool atomic = dprs_deviation_atomic(pair);
+      int64_t natoms = static_cast<int64_t>(lammps_get_natoms(lmp));
+      if (dprs_deviation_write(pair, update->ntimestep, natoms, gstats, gvirials.data(),
+                               (int64_t) ids_all.size(), atomic ? ids_all.data() : nullptr,
+                               atomic ? sigma_all.data() : nullptr, err, ERRLEN) != 0)
+        error->one(FLERR, std::string(err));
+    }
+  }
 
   void allocate()
   {

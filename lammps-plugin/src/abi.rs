@@ -28,6 +28,7 @@ pub struct DprsStep {
     eatom: *mut f64,
     vatom: *mut f64,
     cvatom: *mut f64,
+    deviation: i32,
     energy: f64,
     virial: [f64; 6],
     dropped: i64,
@@ -189,6 +190,9 @@ extern "C" fn dprs_compute(
         let nall = nlocal + s.nghost.max(0) as usize;
         let inum = s.inum.max(0) as usize;
         if nall == 0 || inum == 0 {
+            if s.deviation != 0 {
+                pair.evaluator.committee.reset(nall);
+            }
             return Ok(0);
         }
         // SAFETY: LAMMPS's per-atom arrays hold at least nall entries (x, f,
@@ -238,11 +242,144 @@ extern "C" fn dprs_compute(
             vatom,
             cvatom,
         };
-        let report = pair.evaluator.compute(&nb, &mut out)?;
+        let report = pair.evaluator.compute(&nb, &mut out, s.deviation != 0)?;
         s.energy = report.totals.energy;
         s.virial = report.totals.virial;
         s.dropped = report.dropped as i64;
         s.centres_dropping = report.centres_dropping as i64;
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+extern "C" fn dprs_nmodels(pair: *const DprsPair) -> i32 {
+    // SAFETY: `pair` came from dprs_create.
+    unsafe { &*pair }.evaluator.nmodels() as i32
+}
+
+#[no_mangle]
+extern "C" fn dprs_deviation_due(pair: *const DprsPair, step: i64) -> i32 {
+    // SAFETY: `pair` came from dprs_create.
+    i32::from(unsafe { &*pair }.evaluator.committee.due(step))
+}
+
+#[no_mangle]
+extern "C" fn dprs_deviation_atomic(pair: *const DprsPair) -> i32 {
+    // SAFETY: `pair` came from dprs_create.
+    i32::from(unsafe { &*pair }.evaluator.committee.settings.atomic)
+}
+
+/// The committee force buffer of the current step, which the shim's
+/// pack/unpack_reverse_comm read and add into; valid until the next compute.
+#[no_mangle]
+extern "C" fn dprs_deviation_forces(pair: *mut DprsPair) -> *mut f64 {
+    // SAFETY: `pair` came from dprs_create.
+    unsafe { &mut *pair }
+        .evaluator
+        .committee
+        .forces
+        .as_mut_ptr()
+}
+
+#[no_mangle]
+extern "C" fn dprs_deviation_open(pair: *mut DprsPair, err: *mut c_char, errlen: usize) -> i32 {
+    guarded(err, errlen, 1, || {
+        // SAFETY: `pair` came from dprs_create.
+        let committee = &mut unsafe { &mut *pair }.evaluator.committee;
+        committee.open().map_err(|e| {
+            DprsError::Setup(format!(
+                "cannot write the model deviation file '{}': {e}; choose a writable path with out_file",
+                committee.settings.out_file.display()
+            ))
+        })?;
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+extern "C" fn dprs_deviation_local(
+    pair: *mut DprsPair,
+    nlocal: i32,
+    stats: *mut f64,
+    virials: *mut f64,
+    sigma: *mut *const f64,
+) {
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: `pair` came from dprs_create; stats holds 3 and virials
+        // 9 * nmodels doubles; sigma is NULL or a pointer to store into.
+        let pair = unsafe { &mut *pair };
+        let committee = &mut pair.evaluator.committee;
+        let (max, min, sum) = committee.local_stats(nlocal.max(0) as usize);
+        let nm = committee.nmodels;
+        let (stats, virials) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(stats, 3),
+                std::slice::from_raw_parts_mut(virials, 9 * nm),
+            )
+        };
+        stats.copy_from_slice(&[max, min, sum]);
+        for (k, v) in committee.virials.iter().enumerate() {
+            virials[9 * k..9 * k + 9].copy_from_slice(v);
+        }
+        if !sigma.is_null() {
+            // SAFETY: checked non-null; the shim passes the address of a pointer.
+            unsafe { *sigma = committee.local_sigma.as_ptr() };
+        }
+    }));
+}
+
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+extern "C" fn dprs_deviation_write(
+    pair: *mut DprsPair,
+    step: i64,
+    natoms: i64,
+    stats: *const f64,
+    virials: *const f64,
+    nper: i64,
+    ids: *const i64,
+    sigma: *const f64,
+    err: *mut c_char,
+    errlen: usize,
+) -> i32 {
+    guarded(err, errlen, 1, || {
+        // SAFETY: `pair` came from dprs_create; stats holds 3 and virials
+        // 9 * nmodels doubles (global sums); ids/sigma hold nper entries or
+        // are NULL.
+        let pair = unsafe { &mut *pair };
+        let committee = &mut pair.evaluator.committee;
+        let nm = committee.nmodels;
+        let (stats, virials) = unsafe {
+            (
+                std::slice::from_raw_parts(stats, 3),
+                std::slice::from_raw_parts(virials, 9 * nm),
+            )
+        };
+        let per_atom = (!ids.is_null() && !sigma.is_null()).then(|| unsafe {
+            (
+                std::slice::from_raw_parts(ids, nper.max(0) as usize),
+                std::slice::from_raw_parts(sigma, nper.max(0) as usize),
+            )
+        });
+        let vs: Vec<[f64; 9]> = virials
+            .chunks_exact(9)
+            .map(|c| <[f64; 9]>::try_from(c).expect("chunks of 9"))
+            .collect();
+        let file = committee.settings.out_file.clone();
+        committee
+            .write(
+                step,
+                natoms.max(0) as usize,
+                (stats[0], stats[1], stats[2]),
+                &vs,
+                per_atom,
+            )
+            .map_err(|e| {
+                DprsError::Setup(format!(
+                    "writing the model deviation file '{}' failed: {e}",
+                    file.display()
+                ))
+            })?;
         Ok(0)
     })
 }

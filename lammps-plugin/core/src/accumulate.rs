@@ -28,6 +28,18 @@ pub struct Totals {
     pub energy: f64,
     /// xx yy zz xy xz yz, eV (LAMMPS divides by the volume).
     pub virial: [f64; 6],
+    /// yx zx zy: equal to xy xz yz up to round-off for a rotation-invariant
+    /// model; kept for the 9-component virial of the model deviation.
+    pub virial_lower: [f64; 3],
+}
+
+impl Totals {
+    /// xx yy zz xy xz yz yx zx zy.
+    pub fn virial9(&self) -> [f64; 9] {
+        let v = self.virial;
+        let l = self.virial_lower;
+        [v[0], v[1], v[2], v[3], v[4], v[5], l[0], l[1], l[2]]
+    }
 }
 
 pub fn accumulate(batch: &Batch, model: &ModelOutput, out: &mut Outputs, totals: &mut Totals) {
@@ -61,6 +73,10 @@ pub fn accumulate(batch: &Batch, model: &ModelOutput, out: &mut Outputs, totals:
             for (t, wk) in totals.virial.iter_mut().zip(w) {
                 *t += wk;
             }
+            let lower = [-r[1] * g[0], -r[2] * g[0], -r[2] * g[1]];
+            for (t, wk) in totals.virial_lower.iter_mut().zip(lower) {
+                *t += wk;
+            }
             if let Some(vatom) = out.vatom.as_deref_mut() {
                 let wsym = [
                     w[0],
@@ -76,7 +92,6 @@ pub fn accumulate(batch: &Batch, model: &ModelOutput, out: &mut Outputs, totals:
                 }
             }
             if let Some(cvatom) = out.cvatom.as_deref_mut() {
-                let lower = [-r[1] * g[0], -r[2] * g[0], -r[2] * g[1]];
                 for (k, wk) in w.iter().chain(lower.iter()).enumerate() {
                     cvatom[9 * j + k] += wk;
                 }

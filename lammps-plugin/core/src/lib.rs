@@ -4,10 +4,12 @@
 //! One force evaluation flows top to bottom through these modules:
 //! settings and type map (what the user asked for) → model (an ONNX Runtime
 //! session that honours the `local-v1` contract) → environments (padded
-//! per-chunk neighbour inputs) → accumulate (forces, energies, virials).
+//! per-chunk neighbour inputs) → accumulate (forces, energies, virials);
+//! deviation adds the committee statistics DP-GEN reads.
 
 pub mod accumulate;
 pub mod contract;
+pub mod deviation;
 pub mod environments;
 pub mod error;
 pub mod model;

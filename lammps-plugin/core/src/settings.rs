@@ -23,11 +23,40 @@ pub struct Settings {
     pub device: Device,
     /// Explicit path of libonnxruntime.so (keyword `ort_lib`).
     pub ort_lib: Option<PathBuf>,
+    /// Model deviation of a committee (several models), DeePMD-kit's keywords.
+    pub deviation: DeviationSettings,
+}
+
+/// `out_freq N out_file F [atomic] [relative E] [relative_v E]`, with
+/// DeePMD-kit's defaults so that DP-GEN inputs work unchanged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviationSettings {
+    pub out_freq: u64,
+    pub out_file: PathBuf,
+    /// Per-atom force deviations as extra columns, ordered by atom id.
+    pub atomic: bool,
+    /// Force deviation divided by (|mean force| + E).
+    pub relative: Option<f64>,
+    /// Virial deviation divided by (|mean virial component| + E).
+    pub relative_v: Option<f64>,
+}
+
+impl Default for DeviationSettings {
+    fn default() -> Self {
+        DeviationSettings {
+            out_freq: 100,
+            out_file: PathBuf::from("model_devi.out"),
+            atomic: false,
+            relative: None,
+            relative_v: None,
+        }
+    }
 }
 
 pub const DEFAULT_CHUNK_ATOMS: usize = 1024;
 
-const KEYWORDS: &str = "threads N, chunk N, device cpu|cuda[:ID], ort_lib PATH";
+const KEYWORDS: &str = "threads N, chunk N, device cpu|cuda[:ID], ort_lib PATH, \
+     out_freq N, out_file FILE, atomic, relative E, relative_v E";
 
 impl Settings {
     pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Settings, DprsError> {
@@ -47,22 +76,21 @@ impl Settings {
                 "no model file given; usage: pair_style dprs model.onnx [keyword value ...]".into(),
             ));
         }
-        if models.len() > 1 {
-            return Err(syntax(format!(
-                "{} model files given; this version evaluates one model per pair style \
-                 (model deviation with several models is not implemented yet): give one .onnx file",
-                models.len()
-            )));
-        }
         let mut s = Settings {
             models,
             threads: 1,
             chunk_atoms: DEFAULT_CHUNK_ATOMS,
             device: Device::Cpu,
             ort_lib: None,
+            deviation: DeviationSettings::default(),
         };
         while i < args.len() {
             let key = args[i];
+            if key == "atomic" {
+                s.deviation.atomic = true;
+                i += 1;
+                continue;
+            }
             let value = args.get(i + 1).copied().ok_or_else(|| {
                 syntax(format!(
                     "keyword '{key}' needs a value; keywords: {KEYWORDS}"
@@ -73,6 +101,16 @@ impl Settings {
                 "chunk" => s.chunk_atoms = positive(key, value)?,
                 "ort_lib" => s.ort_lib = Some(PathBuf::from(value)),
                 "device" => s.device = parse_device(value)?,
+                "out_freq" => {
+                    s.deviation.out_freq = value.parse().map_err(|_| {
+                        syntax(format!(
+                            "out_freq takes a non-negative integer, got '{value}'"
+                        ))
+                    })?
+                }
+                "out_file" => s.deviation.out_file = PathBuf::from(value),
+                "relative" => s.deviation.relative = Some(non_negative(key, value)?),
+                "relative_v" => s.deviation.relative_v = Some(non_negative(key, value)?),
                 _ => {
                     return Err(syntax(format!(
                         "unknown keyword '{key}'; keywords: {KEYWORDS}"
@@ -86,7 +124,27 @@ impl Settings {
 }
 
 fn is_keyword(arg: &str) -> bool {
-    matches!(arg, "threads" | "chunk" | "device" | "ort_lib")
+    matches!(
+        arg,
+        "threads"
+            | "chunk"
+            | "device"
+            | "ort_lib"
+            | "out_freq"
+            | "out_file"
+            | "atomic"
+            | "relative"
+            | "relative_v"
+    )
+}
+
+fn non_negative(key: &str, value: &str) -> Result<f64, DprsError> {
+    match value.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(DprsError::Syntax(format!(
+            "keyword '{key}' takes a non-negative number, got '{value}'"
+        ))),
+    }
 }
 
 fn looks_like_model(arg: &str) -> bool {
@@ -147,6 +205,35 @@ mod tests {
     }
 
     #[test]
+    fn committee_keywords_follow_deepmd() {
+        let s = Settings::parse(&["a.onnx", "b.onnx", "c.onnx"]).unwrap();
+        assert_eq!(s.models.len(), 3);
+        assert_eq!(s.deviation, DeviationSettings::default());
+        assert_eq!(s.deviation.out_freq, 100);
+        let s = Settings::parse(&[
+            "a.onnx",
+            "b.onnx",
+            "out_freq",
+            "10",
+            "atomic",
+            "out_file",
+            "md.out",
+            "relative",
+            "0.5",
+            "relative_v",
+            "1",
+        ])
+        .unwrap();
+        assert_eq!(s.deviation.out_freq, 10);
+        assert!(s.deviation.atomic);
+        assert_eq!(s.deviation.out_file, PathBuf::from("md.out"));
+        assert_eq!(
+            (s.deviation.relative, s.deviation.relative_v),
+            (Some(0.5), Some(1.0))
+        );
+    }
+
+    #[test]
     fn bad_arguments_say_what_is_wrong() {
         for (args, expect) in [
             (vec![], "no model file"),
@@ -154,7 +241,7 @@ mod tests {
             (vec!["m.onnx", "threads"], "needs a value"),
             (vec!["m.onnx", "threads", "0"], "positive integer"),
             (vec!["m.onnx", "device", "tpu"], "device 'tpu'"),
-            (vec!["a.onnx", "b.onnx"], "2 model files"),
+            (vec!["m.onnx", "relative", "x"], "non-negative number"),
             (vec!["m.onnx", "thread", "2"], "unknown keyword 'thread'"),
         ] {
             let err = Settings::parse(&args).unwrap_err().to_string();
