@@ -1,0 +1,436 @@
+//! The subcommands: read the dump once, feed the analyses, write CSV/JSON/PNG.
+
+mod report;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use postproc::analysis::diffusion::{self, FitWindow};
+use postproc::analysis::msd::{Msd, MsdCollector};
+use postproc::analysis::rdf::RdfAccumulator;
+use postproc::analysis::select::{parse_id_list, Selection};
+use postproc::analysis::vacf::{Vacf, VacfCollector};
+use postproc::dump::{self, DumpInfo, ReadOptions};
+use postproc::time::{self, Clock};
+use serde_json::{json, Value};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+#[derive(Args, Clone)]
+pub struct InputArgs {
+    /// Dump files (plain, .gz, .zst) or globs such as 'dump.*.lammpstrj', read in order.
+    #[arg(required = true)]
+    pub dump: Vec<String>,
+    /// Use every n-th frame only.
+    #[arg(long, default_value_t = 1)]
+    pub every: usize,
+    /// Stop after this many frames.
+    #[arg(long)]
+    pub max_frames: Option<usize>,
+    /// Folder for the CSV, JSON and PNG outputs.
+    #[arg(long, short, default_value = "postproc-out")]
+    pub out: PathBuf,
+    /// Print the summary as JSON on stdout (and nothing else).
+    #[arg(long)]
+    pub json: bool,
+    /// Do not draw PNG figures.
+    #[arg(long)]
+    pub no_plot: bool,
+}
+
+#[derive(Args, Clone)]
+pub struct TimeArgs {
+    /// Time between consecutive frames, ps (units accepted: 10fs, 0.01ps).
+    #[arg(long, conflicts_with_all = ["timestep", "log"])]
+    pub dt: Option<String>,
+    /// Time per MD step, ps (units accepted: 1fs); frames are their step difference apart.
+    #[arg(long, conflicts_with = "log")]
+    pub timestep: Option<String>,
+    /// LAMMPS log to take `units` and `timestep` from.
+    #[arg(long)]
+    pub log: Option<PathBuf>,
+}
+
+#[derive(Args, Clone)]
+pub struct SelectArgs {
+    /// Only these atom types (comma separated).
+    #[arg(long, value_delimiter = ',')]
+    pub types: Option<Vec<u32>>,
+    /// Only the atom ids listed in this file (ids or ranges a-b; '#' comments).
+    #[arg(long)]
+    pub ids: Option<PathBuf>,
+    /// Also report every atom type separately.
+    #[arg(long)]
+    pub by_type: bool,
+}
+
+#[derive(Args, Clone)]
+pub struct FitArgs {
+    /// Start of the MSD fit window, ps (default: a tenth of a time block).
+    #[arg(long)]
+    pub fit_from: Option<f64>,
+    /// End of the MSD fit window, ps (default: half a time block).
+    #[arg(long)]
+    pub fit_to: Option<f64>,
+    /// Number of time blocks for the error of D (at least 2).
+    #[arg(long, default_value_t = 5)]
+    pub blocks: usize,
+}
+
+#[derive(Args, Clone)]
+pub struct VdosOpts {
+    /// Temperature, K: with --mass, F(ν) follows eq. 10 literally.
+    #[arg(long)]
+    pub temperature: Option<f64>,
+    /// Masses per type, g/mol, e.g. 1=40.078,2=15.999.
+    #[arg(long, value_delimiter = ',')]
+    pub mass: Option<Vec<String>>,
+    /// Longest VACF lag, ps (also the VDOS resolution: 1/(2·lag)).
+    #[arg(long, default_value_t = 3.0)]
+    pub max_lag_ps: f64,
+}
+
+#[derive(Args)]
+pub struct MsdArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    time: TimeArgs,
+    #[command(flatten)]
+    select: SelectArgs,
+    #[command(flatten)]
+    fit: FitArgs,
+}
+
+#[derive(Args)]
+pub struct VdosArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    time: TimeArgs,
+    #[command(flatten)]
+    select: SelectArgs,
+    #[command(flatten)]
+    vdos: VdosOpts,
+}
+
+#[derive(Args)]
+pub struct DiffusionArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    time: TimeArgs,
+    #[command(flatten)]
+    select: SelectArgs,
+    #[command(flatten)]
+    fit: FitArgs,
+    #[command(flatten)]
+    vdos: VdosOpts,
+}
+
+#[derive(Args)]
+pub struct RdfArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Largest distance, Å (default: the smaller of 10 Å and half the narrowest box width).
+    #[arg(long)]
+    rmax: Option<f64>,
+    /// Number of bins.
+    #[arg(long, default_value_t = 200)]
+    bins: usize,
+}
+
+impl TimeArgs {
+    fn clock(&self) -> Result<Clock> {
+        if let Some(dt) = &self.dt {
+            return Ok(Clock::PerFrame(time::parse_ps(dt)?));
+        }
+        if let Some(ts) = &self.timestep {
+            return Ok(Clock::PerStep(time::parse_ps(ts)?));
+        }
+        if let Some(log) = &self.log {
+            return Ok(Clock::PerStep(time::timestep_from_log(log)?));
+        }
+        bail!(
+            "no time between frames: pass --dt PS (time between frames), --timestep PS \
+             (per MD step) or --log log.lammps; step numbers alone are not a time"
+        )
+    }
+}
+
+impl SelectArgs {
+    fn id_set(&self) -> Result<Option<HashSet<u64>>> {
+        let Some(path) = &self.ids else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+        let set = parse_id_list(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        Ok(Some(set))
+    }
+}
+
+fn read_opts(input: &InputArgs) -> ReadOptions {
+    ReadOptions {
+        every: input.every.max(1),
+        max_frames: input.max_frames,
+        progress: true,
+    }
+}
+
+/// The time between analysed frames, ps.
+fn frame_dt(clock: Clock, info: &DumpInfo, every: usize) -> Result<f64> {
+    let clock = match clock {
+        Clock::PerFrame(dt) => Clock::PerFrame(dt * every as f64),
+        c => c,
+    };
+    let (dt, warnings) = clock.frame_dt(&info.steps)?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(dt)
+}
+
+/// Peeks at the first two frames for the step spacing (needed before the
+/// main pass when the VACF lag is given in ps and time comes per step).
+fn early_dt(files: &[PathBuf], clock: Clock, every: usize) -> Result<f64> {
+    if let Clock::PerFrame(dt) = clock {
+        return Ok(dt * every as f64);
+    }
+    let opts = ReadOptions {
+        every,
+        max_frames: Some(2),
+        progress: false,
+    };
+    let info = dump::read(files, &opts, |_| Ok(()))?;
+    Ok(clock.frame_dt(&info.steps)?.0)
+}
+
+fn masses(opts: &VdosOpts) -> Result<HashMap<u32, f64>> {
+    let mut m = HashMap::new();
+    for item in opts.mass.iter().flatten() {
+        let (t, v) = item
+            .split_once('=')
+            .with_context(|| format!("--mass {item:?}: expected TYPE=MASS"))?;
+        let t: u32 = t
+            .trim()
+            .parse()
+            .with_context(|| format!("--mass {item:?}: bad type"))?;
+        let v: f64 = v
+            .trim()
+            .parse()
+            .with_context(|| format!("--mass {item:?}: bad mass"))?;
+        if !v.is_finite() || v <= 0.0 {
+            bail!("--mass {item:?}: the mass must be positive");
+        }
+        m.insert(t, v);
+    }
+    Ok(m)
+}
+
+fn print_warnings(info: &DumpInfo) {
+    for w in &info.warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+struct Pass {
+    info: DumpInfo,
+    sel: Selection,
+    types: Vec<u32>,
+    msd: Option<MsdCollector>,
+    vacf: Option<VacfCollector>,
+}
+
+/// One pass over the dump feeding the MSD and/or VACF collectors.
+fn run_pass(
+    input: &InputArgs,
+    select: &SelectArgs,
+    by_type: bool,
+    want_msd: bool,
+    vacf_lag: Option<usize>,
+) -> Result<Pass> {
+    let files = dump::expand(&input.dump)?;
+    let ids = select.id_set()?;
+    let mut sel: Option<Selection> = None;
+    let mut types = Vec::new();
+    let mut msd = None;
+    let mut vacf = None;
+    let info = dump::read(&files, &read_opts(input), |f| {
+        if sel.is_none() {
+            let s = Selection::new(
+                &f.ids,
+                &f.types,
+                select.types.as_deref(),
+                ids.as_ref(),
+                by_type,
+            )?;
+            if want_msd {
+                msd = Some(MsdCollector::new(s.atoms.clone()));
+            }
+            if let Some(l) = vacf_lag {
+                vacf = Some(VacfCollector::new(&s, l));
+            }
+            types = f.types.to_vec();
+            sel = Some(s);
+        }
+        if let Some(m) = msd.as_mut() {
+            m.push(f);
+        }
+        if let Some(v) = vacf.as_mut() {
+            v.push(f)?;
+        }
+        Ok(())
+    })?;
+    print_warnings(&info);
+    Ok(Pass {
+        info,
+        sel: sel.expect("at least one frame was read"),
+        types,
+        msd,
+        vacf,
+    })
+}
+
+fn fit_window(fit: &FitArgs, msd: &Msd, dt: f64) -> Result<(FitWindow, bool)> {
+    let lb = msd.block_len;
+    Ok(match (fit.fit_from, fit.fit_to) {
+        (None, None) => (FitWindow::default_for(lb), true),
+        (from, to) => {
+            let d = FitWindow::default_for(lb);
+            let from = from.unwrap_or(d.from as f64 * dt);
+            let to = to.unwrap_or(d.to as f64 * dt);
+            (FitWindow::from_ps(from, to, dt, lb)?, false)
+        }
+    })
+}
+
+pub fn msd(a: MsdArgs) -> Result<()> {
+    let clock = a.time.clock()?;
+    if a.fit.blocks < 2 {
+        bail!("--blocks must be at least 2 for an error bar");
+    }
+    let pass = run_pass(&a.input, &a.select, a.select.by_type, true, None)?;
+    let dt = frame_dt(clock, &pass.info, a.input.every)?;
+    let msd = pass
+        .msd
+        .as_ref()
+        .expect("asked for")
+        .compute(&pass.sel, a.fit.blocks)?;
+    let (window, default) = fit_window(&a.fit, &msd, dt)?;
+    std::fs::create_dir_all(&a.input.out).with_context(|| a.input.out.display().to_string())?;
+    let summary = report::msd(&a.input, &pass.info, &msd, window, default, dt)?;
+    report::emit(&a.input, &summary, &report::msd_text(&summary))
+}
+
+fn vacf_lag(opts: &VdosOpts, dt: f64) -> Result<usize> {
+    if !opts.max_lag_ps.is_finite() || opts.max_lag_ps <= 0.0 {
+        bail!("--max-lag-ps must be positive");
+    }
+    Ok(((opts.max_lag_ps / dt).round() as usize).max(2))
+}
+
+fn vdos_summary(input: &InputArgs, opts: &VdosOpts, pass: &Pass, vacf: &Vacf) -> Result<Value> {
+    let masses = masses(opts)?;
+    report::vdos(
+        input,
+        &pass.info,
+        &pass.sel,
+        &pass.types,
+        vacf,
+        opts.temperature,
+        &masses,
+    )
+}
+
+pub fn vdos(a: VdosArgs) -> Result<()> {
+    let clock = a.time.clock()?;
+    let files = dump::expand(&a.input.dump)?;
+    let lag = vacf_lag(&a.vdos, early_dt(&files, clock, a.input.every)?)?;
+    let by_type = a.select.by_type || a.vdos.mass.is_some();
+    let mut pass = run_pass(&a.input, &a.select, by_type, false, Some(lag))?;
+    let dt = frame_dt(clock, &pass.info, a.input.every)?;
+    let vacf = pass.vacf.take().expect("asked for").finish(&pass.sel, dt)?;
+    std::fs::create_dir_all(&a.input.out).with_context(|| a.input.out.display().to_string())?;
+    let summary = vdos_summary(&a.input, &a.vdos, &pass, &vacf)?;
+    report::emit(&a.input, &summary, &report::vdos_text(&summary))
+}
+
+pub fn diffusion(a: DiffusionArgs) -> Result<()> {
+    let clock = a.time.clock()?;
+    if a.fit.blocks < 2 {
+        bail!("--blocks must be at least 2 for an error bar");
+    }
+    let files = dump::expand(&a.input.dump)?;
+    let lag = vacf_lag(&a.vdos, early_dt(&files, clock, a.input.every)?)?;
+    let by_type = a.select.by_type || a.vdos.mass.is_some();
+    let mut pass = run_pass(&a.input, &a.select, by_type, true, Some(lag))?;
+    let dt = frame_dt(clock, &pass.info, a.input.every)?;
+    let vacf = pass.vacf.take().expect("asked for").finish(&pass.sel, dt)?;
+    let msd = pass
+        .msd
+        .as_ref()
+        .expect("asked for")
+        .compute(&pass.sel, a.fit.blocks)?;
+    let (window, default) = fit_window(&a.fit, &msd, dt)?;
+    std::fs::create_dir_all(&a.input.out).with_context(|| a.input.out.display().to_string())?;
+    let mut summary = report::msd(&a.input, &pass.info, &msd, window, default, dt)?;
+    let v = vdos_summary(&a.input, &a.vdos, &pass, &vacf)?;
+    if let (Value::Object(s), Value::Object(v)) = (&mut summary, v) {
+        for (k, val) in v {
+            s.entry(k).or_insert(val);
+        }
+    }
+    let text = format!(
+        "{}{}",
+        report::msd_text(&summary),
+        report::vdos_text(&summary)
+    );
+    report::emit(&a.input, &summary, &text)
+}
+
+pub fn rdf(a: RdfArgs) -> Result<()> {
+    let files = dump::expand(&a.input.dump)?;
+    if a.bins < 3 {
+        bail!("--bins must be at least 3");
+    }
+    let mut acc: Option<RdfAccumulator> = None;
+    let info = dump::read(&files, &read_opts(&a.input), |f| {
+        if acc.is_none() {
+            let wmin = f.cell.widths().into_iter().fold(f64::INFINITY, f64::min);
+            let rmax = a.rmax.unwrap_or((0.5 * wmin).min(10.0));
+            acc = Some(RdfAccumulator::new(&f.types, rmax, a.bins));
+        }
+        acc.as_mut().expect("set above").add(f)
+    })?;
+    print_warnings(&info);
+    let rdf = acc.expect("one frame at least").finish()?;
+    std::fs::create_dir_all(&a.input.out).with_context(|| a.input.out.display().to_string())?;
+    let summary = report::rdf(&a.input, &info, &rdf)?;
+    let _ = json!(null);
+    report::emit(&a.input, &summary, &report::rdf_text(&summary))
+}
+
+/// Used by the fit-window default to report per-plane D too.
+pub(crate) const PLANES: [(&str, &[usize]); 7] = [
+    ("x", &[0]),
+    ("y", &[1]),
+    ("z", &[2]),
+    ("xy", &[0, 1]),
+    ("xz", &[0, 2]),
+    ("yz", &[1, 2]),
+    ("total", &[0, 1, 2]),
+];
+
+pub(crate) fn d_entry(d: &diffusion::DEstimate) -> Value {
+    use postproc::out::num;
+    use postproc::units::{A2_PER_PS_IN_CM2_PER_S as CM, A2_PER_PS_IN_M2_PER_S as M};
+    json!({
+        "value": num(d.value),
+        "stderr": num(d.stderr),
+        "ci95": [num(d.ci95[0]), num(d.ci95[1])],
+        "value_m2_s": num(d.value * M),
+        "stderr_m2_s": num(d.stderr * M),
+        "value_cm2_s": num(d.value * CM),
+        "stderr_cm2_s": num(d.stderr * CM),
+        "blocks": d.blocks.iter().map(|&v| num(v)).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,453 @@
+//! Turns analysis results into files (CSV, JSON, PNG) and summaries.
+
+use super::{d_entry, InputArgs, PLANES};
+use anyhow::Result;
+use postproc::analysis::diffusion::{self, FitWindow};
+use postproc::analysis::msd::{GroupMsd, Msd};
+use postproc::analysis::rdf::Rdf;
+use postproc::analysis::select::Selection;
+use postproc::analysis::vacf::{self, Vacf};
+use postproc::dump::DumpInfo;
+use postproc::out::{num, write_csv, write_json};
+use postproc::plot::{line_plot, Series};
+use postproc::units::KB_METAL_MASS;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+fn prefix(name: &str) -> String {
+    if name == "all" {
+        String::new()
+    } else {
+        format!("{name}_")
+    }
+}
+
+fn common(info: &DumpInfo) -> Value {
+    json!({
+        "files": info.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+        "coordinates": info.coords,
+        "warnings": info.warnings,
+    })
+}
+
+fn merge(mut a: Value, b: Value) -> Value {
+    if let (Value::Object(x), Value::Object(y)) = (&mut a, b) {
+        for (k, v) in y {
+            x.entry(k).or_insert(v);
+        }
+    }
+    a
+}
+
+/// Prints the JSON summary (--json) or the human one.
+pub fn emit(input: &InputArgs, summary: &Value, text: &str) -> Result<()> {
+    if input.json {
+        println!("{}", serde_json::to_string_pretty(summary)?);
+    } else {
+        print!("{text}");
+        println!("outputs in {}", input.out.display());
+    }
+    Ok(())
+}
+
+fn d_of(g: &GroupMsd, axes: &[usize], w: FitWindow, dt: f64) -> diffusion::DEstimate {
+    let full = GroupMsd::combined(&g.axes, axes);
+    let blocks: Vec<Vec<f64>> = g
+        .blocks
+        .iter()
+        .map(|b| GroupMsd::combined(b, axes))
+        .collect();
+    diffusion::estimate(&full, &blocks, axes.len(), w, dt)
+}
+
+pub fn msd(
+    input: &InputArgs,
+    info: &DumpInfo,
+    msd: &Msd,
+    w: FitWindow,
+    default: bool,
+    dt: f64,
+) -> Result<Value> {
+    let t = msd.n_frames;
+    let time: Vec<f64> = (0..t).map(|k| k as f64 * dt).collect();
+    let mut cols: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut groups = Map::new();
+    let mut top = Value::Null;
+    for g in &msd.groups {
+        let p = prefix(&g.name);
+        let mut d = Map::new();
+        for (name, axes) in PLANES {
+            let curve = GroupMsd::combined(&g.axes, axes);
+            let col = if name == "total" {
+                format!("{p}msd_A2")
+            } else {
+                format!("{p}msd_{name}_A2")
+            };
+            cols.push((col, curve));
+            d.insert(name.to_string(), d_entry(&d_of(g, axes, w, dt)));
+        }
+        let entry = json!({"n_atoms": g.n_atoms, "D": Value::Object(d)});
+        if g.name == "all" {
+            top = entry.clone();
+        }
+        groups.insert(g.name.clone(), entry);
+    }
+    let mut table: Vec<(String, &[f64])> = vec![("time_ps".into(), &time)];
+    table.extend(cols.iter().map(|(n, c)| (n.clone(), c.as_slice())));
+    write_csv(&input.out.join("msd.csv"), &table)?;
+    let all = &msd.groups[0];
+    let summary = merge(
+        json!({
+            "D": top["D"],
+            "fit": {"from_ps": w.from as f64 * dt, "to_ps": w.to as f64 * dt, "default": default},
+            "n_atoms": all.n_atoms,
+            "n_frames": t,
+            "dt_ps": dt,
+            "blocks": all.blocks.len(),
+            "block_ps": msd.block_len as f64 * dt,
+            "uncertainty": "stderr = standard deviation of the D fitted in each time block / sqrt(blocks); \
+                            ci95 = value ± t(0.975, blocks-1)·stderr",
+            "units": {"D": "A^2/ps", "value_m2_s": "m^2/s", "value_cm2_s": "cm^2/s"},
+            "groups": Value::Object(groups),
+        }),
+        common(info),
+    );
+    write_json(&input.out.join("msd.json"), &summary)?;
+    if !input.no_plot {
+        let half = (t / 2).max(2);
+        let mut series = Vec::new();
+        let mut fits = Vec::new();
+        for (i, (name, axes)) in [("x", &[0][..]), ("y", &[1]), ("z", &[2])]
+            .into_iter()
+            .enumerate()
+        {
+            let curve = GroupMsd::combined(&all.axes, axes);
+            let s = diffusion::slope(&curve, w, dt);
+            let pts = &curve[w.from..=w.to];
+            let tm = (w.from + w.to) as f64 * 0.5 * dt;
+            let b = pts.iter().sum::<f64>() / pts.len() as f64 - s * tm;
+            let fx = vec![w.from as f64 * dt, w.to as f64 * dt];
+            let fy: Vec<f64> = fx.iter().map(|x| b + s * x).collect();
+            fits.push((i, name, curve, fx, fy));
+        }
+        for (i, name, curve, fx, fy) in &fits {
+            series.push(Series {
+                label: format!("MSD {name}"),
+                x: &time[..half],
+                y: &curve[..half],
+                color: *i,
+                dashed: false,
+            });
+            series.push(Series {
+                label: format!("fit {name}"),
+                x: fx,
+                y: fy,
+                color: *i,
+                dashed: true,
+            });
+        }
+        line_plot(
+            &input.out.join("msd.png"),
+            "Mean-squared displacement",
+            "t (ps)",
+            "MSD (Å²)",
+            &series,
+        )?;
+    }
+    Ok(summary)
+}
+
+pub fn msd_text(s: &Value) -> String {
+    let mut out = format!(
+        "{} atoms, {} frames, dt = {} ps\nfit window {:.4} .. {:.4} ps{}; error from {} time blocks of {:.4} ps\n",
+        s["n_atoms"], s["n_frames"], s["dt_ps"], s["fit"]["from_ps"].as_f64().unwrap_or(f64::NAN),
+        s["fit"]["to_ps"].as_f64().unwrap_or(f64::NAN),
+        if s["fit"]["default"] == json!(true) { " (default; set with --fit-from/--fit-to)" } else { "" },
+        s["blocks"], s["block_ps"].as_f64().unwrap_or(f64::NAN)
+    );
+    out += "        D (Å²/ps)          stderr        D (m²/s)        D (cm²/s)\n";
+    for (name, _) in PLANES {
+        let d = &s["D"][name];
+        let f = |k: &str| d[k].as_f64().unwrap_or(f64::NAN);
+        out += &format!(
+            "{name:>6}  {:>14.6e}  {:>12.3e}  {:>14.6e}  {:>14.6e}\n",
+            f("value"),
+            f("stderr"),
+            f("value_m2_s"),
+            f("value_cm2_s")
+        );
+    }
+    out
+}
+
+/// m/kT per group, from --temperature and --mass when they cover the
+/// group's types; `None` means kinetic normalisation.
+fn mass_factor(
+    types_in: &[u32],
+    temperature: Option<f64>,
+    masses: &HashMap<u32, f64>,
+) -> Option<Vec<(u32, f64)>> {
+    let t = temperature?;
+    types_in
+        .iter()
+        .map(|ty| masses.get(ty).map(|m| (*ty, m / (KB_METAL_MASS * t))))
+        .collect()
+}
+
+pub fn vdos(
+    input: &InputArgs,
+    info: &DumpInfo,
+    sel: &Selection,
+    types: &[u32],
+    v: &Vacf,
+    temperature: Option<f64>,
+    masses: &HashMap<u32, f64>,
+) -> Result<Value> {
+    let dt = v.dt;
+    let mut vacf_cols: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut vdos_cols: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut groups = Map::new();
+    let mut freq = Vec::new();
+    let mut by_name: HashMap<String, vacf::Vdos> = HashMap::new();
+    let mut first: Option<Value> = None;
+    // Type groups first: a multi-type group with masses is their weighted sum.
+    let mut order: Vec<usize> = (0..v.groups.len()).collect();
+    order.rotate_left(1);
+    for &gi in &order {
+        let g = &v.groups[gi];
+        let mut kinds: Vec<u32> = sel.groups[gi]
+            .members
+            .iter()
+            .map(|&j| types[sel.atoms[j]])
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let (spec, norm) = match mass_factor(&kinds, temperature, masses) {
+            Some(f) if f.len() == 1 => (
+                vacf::vdos(&g.phi, dt, f[0].1),
+                "temperature and mass (eq. 10)",
+            ),
+            Some(f) => {
+                let n = g.n_atoms as f64;
+                let parts: Vec<(f64, &vacf::Vdos)> = f
+                    .iter()
+                    .filter_map(|(ty, _)| {
+                        let k = format!("type{ty}");
+                        let na = sel.groups.iter().find(|x| x.name == k)?.members.len() as f64;
+                        by_name.get(&k).map(|s| (na / n, s))
+                    })
+                    .collect();
+                let mut s = parts[0].1.clone();
+                for a in 0..3 {
+                    for j in 0..s.total.len() {
+                        s.axes[a][j] = parts.iter().map(|(w, p)| w * p.axes[a][j]).sum();
+                    }
+                }
+                for j in 0..s.total.len() {
+                    s.total[j] = s.axes[0][j] + s.axes[1][j] + s.axes[2][j];
+                }
+                (
+                    s,
+                    "temperature and masses (eq. 10, mass-weighted over types)",
+                )
+            }
+            None => {
+                let v0: f64 = g.phi.iter().map(|p| p[0]).sum();
+                (
+                    vacf::vdos(&g.phi, dt, 3.0 / v0),
+                    "kinetic: m/kT = 3/<v^2> (no --temperature/--mass)",
+                )
+            }
+        };
+        let p = prefix(&g.name);
+        let d0: Vec<f64> = g.phi.iter().map(|p| vacf::d_from_f0(p, dt)).collect();
+        let gk: Vec<f64> = g.phi.iter().map(|p| vacf::green_kubo(p, dt)).collect();
+        let lags = g.phi[0].len();
+        let mean_phi: Vec<f64> = (0..lags)
+            .map(|k| (g.phi[0][k] + g.phi[1][k] + g.phi[2][k]) / 3.0)
+            .collect();
+        let run = vacf::running_integral(&mean_phi, dt);
+        vacf_cols.push((format!("{p}vacf_A2_ps2"), mean_phi));
+        for (a, ax) in ["x", "y", "z"].iter().enumerate() {
+            vacf_cols.push((format!("{p}vacf_{ax}_A2_ps2"), g.phi[a].clone()));
+        }
+        vacf_cols.push((format!("{p}green_kubo_A2_ps"), run));
+        vdos_cols.push((format!("{p}vdos_per_THz"), spec.total.clone()));
+        for (a, ax) in ["x", "y", "z"].iter().enumerate() {
+            vdos_cols.push((format!("{p}vdos_{ax}_per_THz"), spec.axes[a].clone()));
+        }
+        let entry = json!({
+            "n_atoms": g.n_atoms,
+            "D_from_F0": num(d0.iter().sum::<f64>() / 3.0),
+            "D_green_kubo": num(gk.iter().sum::<f64>() / 3.0),
+            "peak_THz": vacf::peak(&spec.freq_thz, &spec.total).map(num),
+            "D_from_F0_axes": {"x": num(d0[0]), "y": num(d0[1]), "z": num(d0[2])},
+            "D_green_kubo_axes": {"x": num(gk[0]), "y": num(gk[1]), "z": num(gk[2])},
+            "integral": num(vacf::integral(&spec.freq_thz, &spec.total)),
+            "normalisation": norm,
+        });
+        if gi == 0 {
+            first = Some(entry.clone());
+        }
+        groups.insert(g.name.clone(), entry);
+        freq = spec.freq_thz.clone();
+        by_name.insert(g.name.clone(), spec);
+    }
+    let time: Vec<f64> = (0..v.groups[0].phi[0].len())
+        .map(|k| k as f64 * dt)
+        .collect();
+    let mut t: Vec<(String, &[f64])> = vec![("time_ps".into(), &time)];
+    t.extend(vacf_cols.iter().map(|(n, c)| (n.clone(), c.as_slice())));
+    write_csv(&input.out.join("vacf.csv"), &t)?;
+    let mut t: Vec<(String, &[f64])> = vec![("freq_THz".into(), &freq)];
+    t.extend(vdos_cols.iter().map(|(n, c)| (n.clone(), c.as_slice())));
+    write_csv(&input.out.join("vdos.csv"), &t)?;
+    let top = first.expect("group 0 exists");
+    let summary = merge(
+        merge(
+            top,
+            json!({
+                "n_atoms": v.groups[0].n_atoms,
+                "n_frames": info.n_frames,
+                "dt_ps": dt,
+                "max_lag_ps": (time.len() - 1) as f64 * dt,
+                "temperature_K": temperature.map(num),
+                "velocities": v.source.describe(),
+                "units": {"D_from_F0": "A^2/ps", "D_green_kubo": "A^2/ps", "peak_THz": "THz", "vdos": "1/THz"},
+                "groups": Value::Object(groups),
+            }),
+        ),
+        common(info),
+    );
+    write_json(&input.out.join("vdos.json"), &summary)?;
+    if !input.no_plot {
+        let all = &by_name["all"];
+        let fmax = all.total.iter().cloned().fold(0.0, f64::max);
+        let last = all
+            .total
+            .iter()
+            .rposition(|&f| f > 2e-3 * fmax)
+            .unwrap_or(all.total.len() - 1);
+        let upto = ((last as f64 * 1.2) as usize + 2).min(all.total.len());
+        let mut series = vec![Series {
+            label: "total".into(),
+            x: &freq[..upto],
+            y: &all.total[..upto],
+            color: 0,
+            dashed: false,
+        }];
+        for (a, ax) in ["x", "y", "z"].iter().enumerate() {
+            series.push(Series {
+                label: (*ax).into(),
+                x: &freq[..upto],
+                y: &all.axes[a][..upto],
+                color: a + 1,
+                dashed: true,
+            });
+        }
+        line_plot(
+            &input.out.join("vdos.png"),
+            "Vibrational density of states",
+            "ν (THz)",
+            "F(ν) (1/THz)",
+            &series,
+        )?;
+        let phi = &vacf_cols[0].1;
+        let s = [Series {
+            label: "VACF".into(),
+            x: &time,
+            y: phi,
+            color: 0,
+            dashed: false,
+        }];
+        line_plot(
+            &input.out.join("vacf.png"),
+            "Velocity autocorrelation",
+            "t (ps)",
+            "Φ(t) (Å²/ps²)",
+            &s,
+        )?;
+    }
+    Ok(summary)
+}
+
+pub fn vdos_text(s: &Value) -> String {
+    let f = |v: &Value| v.as_f64().map_or("n/a".to_string(), |x| format!("{x:.6e}"));
+    format!(
+        "velocities: {}\nD from F(0)      = {} Å²/ps\nD Green–Kubo     = {} Å²/ps\nVDOS peak        = {} THz\nVDOS integral    = {} ({})\n",
+        s["velocities"].as_str().unwrap_or(""),
+        f(&s["D_from_F0"]),
+        f(&s["D_green_kubo"]),
+        f(&s["peak_THz"]),
+        f(&s["integral"]),
+        s["normalisation"].as_str().unwrap_or("")
+    )
+}
+
+pub fn rdf(input: &InputArgs, info: &DumpInfo, rdf: &Rdf) -> Result<Value> {
+    let mut t: Vec<(String, &[f64])> = vec![("r_A".into(), &rdf.r)];
+    let mut pairs = Map::new();
+    for p in &rdf.pairs {
+        t.push((format!("g_{}", p.name), &p.g));
+        t.push((format!("n_{}", p.name), &p.coordination));
+        pairs.insert(
+            p.name.clone(),
+            json!({
+                "first_peak_A": p.first_peak.map(num),
+                "first_min_A": p.first_min.map(num),
+                "coordination": p.first_shell.map(num),
+            }),
+        );
+    }
+    write_csv(&input.out.join("rdf.csv"), &t)?;
+    let summary = merge(
+        json!({
+            "pairs": Value::Object(pairs),
+            "rmax_A": rdf.r.last().map(|r| r + 0.5 * rdf.dr),
+            "bin_A": rdf.dr,
+            "n_frames": rdf.n_frames,
+            "n_atoms": info.n_atoms,
+        }),
+        common(info),
+    );
+    write_json(&input.out.join("rdf.json"), &summary)?;
+    if !input.no_plot {
+        let series: Vec<Series> = rdf
+            .pairs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| rdf.pairs.len() <= 2 || *i > 0)
+            .map(|(i, p)| Series {
+                label: p.name.clone(),
+                x: &rdf.r,
+                y: &p.g,
+                color: i,
+                dashed: false,
+            })
+            .collect();
+        line_plot(
+            &input.out.join("rdf.png"),
+            "Radial distribution function",
+            "r (Å)",
+            "g(r)",
+            &series,
+        )?;
+    }
+    Ok(summary)
+}
+
+pub fn rdf_text(s: &Value) -> String {
+    let mut out = String::from("pair     first peak (Å)   first min (Å)   coordination\n");
+    if let Some(p) = s["pairs"].as_object() {
+        for (name, v) in p {
+            let f = |k: &str| v[k].as_f64().map_or("n/a".into(), |x| format!("{x:.4}"));
+            out += &format!(
+                "{name:<8} {:>14}   {:>13}   {:>12}\n",
+                f("first_peak_A"),
+                f("first_min_A"),
+                f("coordination")
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,23 @@
+//! `postproc`: post-processing of LAMMPS dumps for diffusion studies.
+//!
+//! Data flows top to bottom through these modules:
+//! - [`dump`] streams frames out of LAMMPS text dumps (plain, `.gz`, `.zst`,
+//!   several files), sorted by atom id and unwrapped; it knows nothing of analyses.
+//! - [`frame`] is what one frame is once read: box, ids, types, positions, velocities.
+//! - [`time`] turns `--dt` / `--timestep` / a LAMMPS log into the time between frames.
+//! - [`analysis`] holds the analyses as plain accumulators over frames:
+//!   MSD and D with block errors, VACF/VDOS, g(r), all sharing one FFT correlator.
+//! - [`out`] and [`plot`] write what the analyses found as CSV/JSON and PNG.
+
+pub mod analysis;
+pub mod dump;
+pub mod error;
+pub mod frame;
+pub mod out;
+pub mod plot;
+pub mod progress;
+pub mod time;
+pub mod units;
+
+pub use error::Error;
+pub use frame::{Cell, Frame};
