@@ -81,3 +81,30 @@ models:
 
 clean:
 	rm -rf target build
+
+# --- DeePMD-kit parity, extended (not part of `make test`) -----------------
+# Needs a deepmd-kit 3.2.0 + TensorFlow environment (~2 GB, outside the tests'
+# venv): regenerates the fixtures from scratch (EAM-labelled data, `dp train` +
+# `dp freeze`, DeepPot on the frozen .pb) into build/deepmd-fixtures, converts
+# the .pb files themselves through deepmd-kit's serialization and runs the
+# parity tests on them. `make plugin-test` runs the same tests on the committed
+# fixtures without deepmd-kit.
+DEEPMD_VENV ?= $(CURDIR)/.venv-deepmd
+DEEPMD_PYTHON := $(DEEPMD_VENV)/bin/python
+.PHONY: test-deepmd venv-deepmd
+
+$(DEEPMD_VENV)/.stamp:
+	$(PYTHON) -m venv $(DEEPMD_VENV)
+	$(DEEPMD_VENV)/bin/pip install -q --upgrade pip
+	$(DEEPMD_VENV)/bin/pip install -q "deepmd-kit==3.2.0" tensorflow-cpu "onnx==1.23.2"
+	touch $@
+venv-deepmd: $(DEEPMD_VENV)/.stamp
+
+test-deepmd: plugin venv-deepmd
+	rm -rf $(BUILD)/deepmd-fixtures $(BUILD)/deepmd-work
+	$(VENV)/bin/python export/fixtures/make_fixtures.py --deepmd-python $(DEEPMD_PYTHON) \
+	  --project-python $(VENV)/bin/python --out $(BUILD)/deepmd-fixtures --work $(BUILD)/deepmd-work
+	cd tests && DPRS_PLUGIN=$(BUILD)/lib/libdprs.so DPRS_VENV=$(VENV) \
+	  DPRS_DEEPMD_FIXTURES=$(BUILD)/deepmd-fixtures DPRS_DEEPMD_INPUT=pb \
+	  DPRS_DEEPMD_EXPORT="env PYTHONPATH=$(CURDIR)/export TF_CPP_MIN_LOG_LEVEL=3 $(DEEPMD_PYTHON) -m dprs_export" \
+	  $(VENV)/bin/python -m pytest -q -s -p no:cacheprovider $(PYTEST_ARGS) test_deepmd_export.py test_deepmd_refuse.py

@@ -44,7 +44,13 @@ def new_lammps():
     return lmp
 
 
-def setup_system(lmp, data_file, model_path, extra=""):
+def setup_system(lmp, data_file, model_path, extra="", type_map=None, masses=None):
+    """read_data + pair_style dprs; ``type_map`` (element of each LAMMPS type,
+    default TYPE_MAP) and ``masses`` (default MASSES) for models with other
+    elements."""
+    type_map = TYPE_MAP if type_map is None else tuple(type_map)
+    masses = MASSES if masses is None else tuple(masses)
+    mass_lines = "\n".join(f"mass {k + 1} {m}" for k, m in enumerate(masses))
     lmp.commands_string(
         f"""
 units metal
@@ -52,10 +58,9 @@ atom_style atomic
 boundary p p p
 atom_modify map array
 read_data {data_file}
-mass 1 {MASSES[0]}
-mass 2 {MASSES[1]}
+{mass_lines}
 pair_style dprs {model_path} {extra}
-pair_coeff * * {' '.join(TYPE_MAP)}
+pair_coeff * * {' '.join(type_map)}
 neighbor 1.0 bin
 """
     )

@@ -1,0 +1,376 @@
+"""DeePMD-kit 3.x energy models -> dprs ``local-v1`` ONNX (layout ``type_sel``).
+
+The model is read through DeePMD-kit's own serialization (the dict its
+``serialize()``/``dp convert-backend`` use: plain weights + config), then the
+ONNX graph is written op by op: the forward energy and an explicit backward
+pass for dE/drij. Exporting needs numpy + onnx only; reading a ``.pb``/``.pth``
+needs deepmd-kit (and its backend) installed, reading an already serialized
+model (``.json``, see ``read_model``; or DeePMD-kit's ``.yaml``) does not.
+
+Semantics follow deepmd/dpmodel (DeePMD-kit 3.2.0):
+
+env matrix (EnvMat, _make_env_mat)
+    r = |rij| (padding: 1), sw = quintic switch of r clipped to [rcut_smth, rcut],
+    se_e2_a: R = sw [1/(r+p), rij/(r+p)^2], se_e2_r: R = sw/(r+p)    (p = env_protection)
+    R~ = (R - davg[t_i]) / dstd[t_i]       (also on padding rows, where R = 0)
+se_e2_a
+    G_k = embedding_{t_k}(R~_k0)  (two-side: embedding_{t_i, t_k}),
+    gr = sum_k G_k^T R~_k / nnei,  D = gr gr[:axis_neuron]^T  (flattened ng x axis)
+se_e2_r
+    D = sum_t mean_{k in t}(G_k) * sel_t / nnei
+energy fitting (GeneralFitting, mixed_types=False)
+    E_i = fitting_{t_i}(D_i) + bias_atom_e[t_i] + out_bias[t_i]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+from onnx import TensorProto, helper
+
+from .graph import Graph
+from .nets import Net, Unsupported
+
+DESCRIPTORS = ("se_e2_a", "se_e2_r")
+_DESC_ALIASES = {"se_e2_a": "se_e2_a", "se_a": "se_e2_a", "se_e2_r": "se_e2_r", "se_r": "se_e2_r"}
+
+
+# --------------------------------------------------------------------------
+# reading
+# --------------------------------------------------------------------------
+
+def _decode_arrays(obj):
+    """DeePMD-kit's `.yaml` array encoding ({"@class": "np.ndarray", "dtype", "value"})
+    -> numpy, recursively."""
+    if isinstance(obj, dict):
+        if obj.get("@class") == "np.ndarray":
+            return np.asarray(obj["value"], dtype=np.dtype(obj["dtype"]))
+        return {k: _decode_arrays(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decode_arrays(v) for v in obj]
+    return obj
+
+
+def read_model(path):
+    """Serialized DeePMD-kit model dict (with "model", and where known "version").
+
+    * ``.json``: a serialized model as written by export/fixtures/make_fixtures.py
+      (DeePMD-kit's serialize() output, arrays encoded as in DeePMD-kit's .yaml
+      format) — needs nothing but the standard library and numpy.
+    * ``.yaml``/``.yml``: DeePMD-kit's own native text format (needs PyYAML).
+    * anything else (``.pb``, ``.pth``, ``.dp``, ``.savedmodel``, ...): read with
+      DeePMD-kit's backend serialize hook — needs deepmd-kit and that backend.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        with open(path) as fh:
+            return _decode_arrays(json.load(fh))
+    if suffix in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ImportError as e:
+            raise SystemExit(f"{path}: reading DeePMD-kit's .yaml format needs PyYAML") from e
+        with open(path) as fh:
+            return _decode_arrays(yaml.safe_load(fh))
+    try:
+        import deepmd
+        from deepmd.backend.backend import Backend
+    except ImportError as e:
+        raise SystemExit(
+            f"{path}: reading a {suffix or 'model'} file needs deepmd-kit (and its backend, "
+            "e.g. tensorflow for .pb, torch for .pth) installed in this Python: "
+            f"{e}. Alternatively convert from a serialized .json (see docs/dprs-export.md)."
+        ) from e
+    backend = Backend.detect_backend_by_model(str(path))()
+    data = backend.serialize_hook(str(path))
+    data = dict(data)
+    data.setdefault("version", deepmd.__version__)
+    data.setdefault("software", "deepmd-kit")
+    return data
+
+
+# --------------------------------------------------------------------------
+# checking
+# --------------------------------------------------------------------------
+
+def _nonempty(x):
+    return x is not None and len(x) > 0
+
+
+def check_supported(data):
+    """Raises Unsupported naming the first feature dprs-export cannot reproduce."""
+    model = data.get("model", data)
+    mtype = model.get("type", "standard")
+    if model.get("@class") != "Model" or mtype != "standard":
+        raise Unsupported(f"model type {mtype!r} (@class {model.get('@class')!r}): only "
+                          "standard DeePMD-kit energy models (descriptor + energy fitting) "
+                          "are supported; ZBL/pair-table, linear/frozen combinations, spin "
+                          "and multi-task models are not")
+    if model.get("type_embedding") is not None or model.get("descriptor", {}).get("type_embedding"):
+        raise Unsupported("type-embedding models (se_e2_a + type_embedding) are not supported")
+    if model.get("spin") is not None:
+        raise Unsupported("spin models are not supported")
+    if _nonempty(model.get("atom_exclude_types")) or _nonempty(model.get("pair_exclude_types")):
+        raise Unsupported("atom_exclude_types / pair_exclude_types are not supported")
+    desc = model["descriptor"]
+    dtype = desc.get("type")
+    if dtype not in _DESC_ALIASES:
+        raise Unsupported(f"descriptor {dtype!r} is not supported (supported: "
+                          f"{', '.join(DESCRIPTORS)}); it is either not strictly local "
+                          "(local-v1 cannot express message passing) or not implemented yet")
+    if _nonempty(desc.get("exclude_types")):
+        raise Unsupported("descriptor exclude_types is not supported")
+    if desc.get("spin") is not None:
+        raise Unsupported("spin descriptors are not supported")
+    if desc.get("compress") or "compress" in desc.get("@variables", {}):
+        raise Unsupported("compressed (tabulated) models are not supported: "
+                          "convert the model before `dp compress`")
+    env = desc.get("env_mat", {})
+    if env.get("use_exp_switch"):
+        raise Unsupported("use_exp_switch (exponential switch) is not supported")
+    if (_DESC_ALIASES[dtype] == "se_e2_r" and not desc.get("type_one_side", True)
+            and data.get("backend") != "TensorFlow"):
+        raise Unsupported("se_e2_r with type_one_side = false is only supported from "
+                          "TensorFlow models (other backends do not implement it)")
+    fit = model["fitting"]
+    ftype = fit.get("type")
+    if ftype != "ener":
+        raise Unsupported(f"fitting {ftype!r} is not supported: only energy fitting "
+                          "('ener'); dipole/polar/dos/property models have no energy")
+    if fit.get("numb_fparam", 0) or fit.get("numb_aparam", 0):
+        raise Unsupported(
+            f"fparam/aparam (numb_fparam={fit.get('numb_fparam', 0)}, "
+            f"numb_aparam={fit.get('numb_aparam', 0)}) are not supported yet: local-v1 has no "
+            "frame or atomic parameter inputs")
+    if fit.get("dim_case_embd", 0):
+        raise Unsupported("case embedding (multi-task dim_case_embd) is not supported")
+    if any(a is not None for a in (fit.get("atom_ener") or [])):
+        raise Unsupported("fitting atom_ener (vacuum energy constraint) is not supported")
+    if _nonempty(fit.get("exclude_types")):
+        raise Unsupported("fitting exclude_types is not supported")
+    if fit.get("mixed_types", False):
+        raise Unsupported("mixed-type energy fitting is only used with type-embedding "
+                          "descriptors, which are not supported")
+    if fit.get("dim_out", 1) != 1:
+        raise Unsupported(f"fitting dim_out {fit.get('dim_out')} != 1")
+    if fit.get("use_aparam_as_mask"):
+        raise Unsupported("use_aparam_as_mask is not supported")
+    return _DESC_ALIASES[dtype]
+
+
+# --------------------------------------------------------------------------
+# building
+# --------------------------------------------------------------------------
+
+def _collection(coll, tf_fitting=False):
+    if coll.get("@class") != "NetworkCollection":
+        raise Unsupported(f"expected a NetworkCollection, got {coll.get('@class')!r}")
+    nets = [None if n is None else Net(n, tf_fitting=tf_fitting) for n in coll["networks"]]
+    return int(coll["ndim"]), int(coll["ntypes"]), nets
+
+
+def build(data, precision="float64", model_name=None):
+    """ONNX ModelProto for a serialized DeePMD-kit model dict."""
+    descriptor = check_supported(data)
+    model = data.get("model", data)
+    desc, fit = model["descriptor"], model["fitting"]
+    type_map = list(model["type_map"])
+    ntypes = len(type_map)
+    sel = [int(s) for s in desc["sel"]]
+    if len(sel) != ntypes:
+        raise Unsupported(f"sel {sel} does not have one entry per type {type_map}")
+    nnei = sum(sel)
+    sec = np.concatenate([[0], np.cumsum(sel)]).astype(int)
+    rcut = float(desc["rcut"])
+    rcut_smth = float(desc["rcut_smth"])
+    protection = float(desc.get("env_protection", desc.get("env_mat", {}).get("protection", 0.0))
+                       or 0.0)
+    radial = descriptor == "se_e2_r"
+    # The backend that wrote the model defines its semantics; serialize() does not
+    # carry these TensorFlow-graph details (so `dp convert-backend` loses them):
+    tf_src = data.get("backend") == "TensorFlow"
+    ncol = 1 if radial else 4
+    dvars = desc["@variables"]
+    davg = np.asarray(dvars["davg"], dtype=np.float64).reshape(ntypes, nnei, ncol)
+    dstd = np.asarray(dvars["dstd"], dtype=np.float64).reshape(ntypes, nnei, ncol)
+
+    g = Graph({"float64": np.float64, "float32": np.float32}[precision])
+    F = g.elem
+    inputs = [helper.make_tensor_value_info("rij", F, ["nloc", "nnei", 3]),
+              helper.make_tensor_value_info("nbr_type", TensorProto.INT64, ["nloc", "nnei"]),
+              helper.make_tensor_value_info("atype", TensorProto.INT64, ["nloc"])]
+    outputs = [helper.make_tensor_value_info("atom_energy", F, ["nloc"]),
+               helper.make_tensor_value_info("dE_drij", F, ["nloc", "nnei", 3])]
+
+    # ---- geometry: r, switch, env matrix --------------------------------
+    maskb = g.op("GreaterOrEqual", "nbr_type", g.i64(0))                 # [N,K]
+    mask = g.cast(maskb)
+    r2 = g.reduce_sum(g.mul("rij", "rij"), [2])                           # [N,K]
+    r = g.op("Sqrt", g.where(maskb, r2, g.const(1.0)))                    # padding: 1
+    rc = g.op("Clip", r, g.const(rcut_smth), g.const(rcut))
+    inv_w = 1.0 / (rcut - rcut_smth)
+    u = g.mul(g.sub(rc, g.const(rcut_smth)), g.const(inv_w))
+    u2 = g.mul(u, u)
+    poly = g.add(g.sub(g.mul(g.const(-6.0), u2), g.mul(g.const(-15.0), u)), g.const(-10.0))
+    sw = g.add(g.mul(g.mul(u2, u), poly), g.const(1.0))
+    # d sw / d r = -30 u^2 (1 - u)^2 / (rcut - rcut_smth): zero where r was clipped
+    omu = g.sub(g.const(1.0), u)
+    dsw = g.mul(g.mul(u2, g.mul(omu, omu)), g.const(-30.0 * inv_w))
+    swm = g.mul(sw, mask)
+    dswm = g.mul(dsw, mask)
+    rp = g.add(r, g.const(protection)) if protection else r
+    inv_rp = g.div(g.const(1.0), rp)
+    inv_rp2 = g.mul(inv_rp, inv_rp)
+    A = g.mul(swm, inv_rp)                                               # sw/(r+p)
+    dA = g.sub(g.mul(dswm, inv_rp), g.mul(swm, inv_rp2))                  # dA/dr
+    davg_c = g.gather(g.const(davg, "davg"), "atype")                    # [N,K,ncol]
+    inv_std_c = g.gather(g.const(1.0 / dstd, "inv_dstd"), "atype")
+    std_c = g.gather(g.const(dstd, "dstd"), "atype")
+    if radial:
+        env = g.unsqueeze(A, [2])                                        # [N,K,1]
+    else:
+        B = g.mul(swm, inv_rp2)                                          # sw/(r+p)^2
+        dB = g.sub(g.mul(dswm, inv_rp2), g.mul(g.mul(g.const(2.0), swm), g.mul(inv_rp2, inv_rp)))
+        env = g.concat([g.unsqueeze(A, [2]), g.mul("rij", g.unsqueeze(B, [2]))], axis=2)
+    # DeePMD divides by dstd; dividing keeps the last bit identical
+    e = g.div(g.sub(env, davg_c), std_c)                                 # [N,K,ncol]
+
+    # ---- embedding nets per neighbour section ---------------------------
+    endim, entypes, emb = _collection(desc["embeddings"])
+    two_side = endim == 2
+    if endim not in (1, 2) or entypes != ntypes:
+        raise Unsupported(f"embedding collection ndim={endim} ntypes={entypes}")
+    onehot = [g.unsqueeze(g.unsqueeze(g.one_hot_mask("atype", t), [1]), [2])  # [N,1,1]
+              for t in range(ntypes)]
+    G_parts, tapes = [], []
+    for tt in range(ntypes):
+        s = g.slice(g.slice(e, int(sec[tt]), int(sec[tt + 1]), 1), 0, 1, 2)  # [N,sel,1]
+        if two_side:
+            outs = []
+            tp = []
+            for ti in range(ntypes):
+                net = emb[ti + tt * ntypes]   # NetworkCollection key (ti, tt)
+                y, tape = net.forward(g, s)
+                outs.append(g.mul(y, onehot[ti]))
+                tp.append((ti, tape))
+            G_parts.append(g.sum_all(outs))
+            tapes.append(tp)
+        else:
+            y, tape = emb[tt].forward(g, s)
+            G_parts.append(y)
+            tapes.append([(None, tape)])
+    G = g.concat(G_parts, axis=1)                                        # [N,K,M]
+    M = int(emb[0].layers[-1]["w"].shape[1])
+
+    if radial:
+        if tf_src:
+            # deepmd/tf/descriptor/se_r.py: reduce_mean over all nnei slots * 1/5
+            # (res_rescale), a factor the serialized model does not record
+            r_scale = 0.2
+            D = g.scale(g.op("ReduceMean", G, axes=[1], keepdims=0), r_scale, M)
+        else:
+            # dpmodel: D = sum_t mean_k(G) * sel_t / nnei
+            r_scale = 1.0
+            Dparts = [g.scale(g.op("ReduceMean", G_parts[tt], axes=[1], keepdims=0),
+                              sel[tt] / nnei, M) for tt in range(ntypes)]
+            D = g.sum_all(Dparts)                                        # [N,M]
+    else:
+        axis = int(desc["axis_neuron"])
+        gr = g.scale(g.matmul(g.transpose(G, [0, 2, 1]), e), 1.0 / nnei, 4)  # [N,M,4]
+        gr1 = g.slice(gr, 0, axis, 1)                                    # [N,A,4]
+        Dm = g.matmul(gr, g.transpose(gr1, [0, 2, 1]))                   # [N,M,A]
+        D = g.reshape(Dm, [-1, M * axis])
+
+    # ---- energy fitting -------------------------------------------------
+    fndim, fntypes, fnets = _collection(fit["nets"], tf_fitting=tf_src)
+    if fndim != 1 or fntypes != ntypes:
+        raise Unsupported(f"fitting collection ndim={fndim} ntypes={fntypes}")
+    fvars = fit["@variables"]
+    bias = np.asarray(fvars["bias_atom_e"], dtype=np.float64).reshape(ntypes)
+    mvars = model.get("@variables", {})
+    if mvars.get("out_bias") is not None:
+        ob = np.asarray(mvars["out_bias"], dtype=np.float64)
+        if ob.size != ntypes:
+            raise Unsupported(f"out_bias of shape {ob.shape}")
+        bias = bias + ob.reshape(ntypes)  # DPAtomicModel.apply_out_stat: + out_bias[atype]
+    type_mask = [g.unsqueeze(g.one_hot_mask("atype", t), [1]) for t in range(ntypes)]  # [N,1]
+    Eparts, ftapes = [], []
+    for t in range(ntypes):
+        y, tape = fnets[t].forward(g, D)                                 # [N,1]
+        Eparts.append(g.mul(y, type_mask[t]))
+        ftapes.append(tape)
+    E = g.add(g.reshape(g.sum_all(Eparts), [-1]), g.gather(g.const(bias, "bias"), "atype"))
+    g.nodes.append(helper.make_node("Identity", [E], ["atom_energy"]))
+
+    # ---- backward -------------------------------------------------------
+    dD = g.sum_all([Net.backward(g, ftapes[t], type_mask[t]) for t in range(ntypes)])  # [N,nd]
+    dGparts = []
+    if radial:
+        # dD/dG_k = r_scale/nnei for every slot
+        dGk = g.scale(g.unsqueeze(dD, [1]), r_scale / nnei, M)       # [N,1,M]
+        for tt in range(ntypes):
+            dGparts.append(g.op("Expand", dGk, g.i64([1, sel[tt], 1])))
+        de = None
+    else:
+        dDm = g.reshape(dD, [-1, M, axis])                               # [N,M,A]
+        dgr = g.matmul(dDm, gr1)                                         # [N,M,4]
+        dgr1 = g.matmul(g.transpose(dDm, [0, 2, 1]), gr)                 # [N,A,4]
+        P = np.zeros((M, axis))
+        P[np.arange(axis), np.arange(axis)] = 1.0
+        dgr = g.add(dgr, g.matmul(g.const(P, "pick"), dgr1))
+        draw = g.scale(dgr, 1.0 / nnei, 4)                           # [N,M,4]
+        dG = g.matmul(e, g.transpose(draw, [0, 2, 1]))                   # [N,K,M]
+        de = g.matmul(G, draw)                                           # [N,K,4]
+        for tt in range(ntypes):
+            dGparts.append(g.slice(dG, int(sec[tt]), int(sec[tt + 1]), 1))
+    ds_parts = []
+    for tt in range(ntypes):
+        parts = []
+        for ti, tape in tapes[tt]:
+            gy = dGparts[tt] if ti is None else g.mul(dGparts[tt], onehot[ti])
+            parts.append(Net.backward(g, tape, gy))                      # [N,sel,1]
+        ds_parts.append(g.sum_all(parts))
+    ds = g.concat(ds_parts, axis=1)                                      # [N,K,1]
+    if radial:
+        denv0 = g.squeeze(g.mul(ds, inv_std_c), [2])                     # [N,K]
+        coef = g.mul(g.mul(denv0, dA), g.div(g.const(1.0), r))
+        grad = g.mul("rij", g.unsqueeze(coef, [2]))
+    else:
+        denv = g.mul(de, inv_std_c)                                      # [N,K,4]
+        denv0 = g.add(g.squeeze(g.slice(denv, 0, 1, 2), [2]),
+                      g.squeeze(g.mul(ds, g.slice(inv_std_c, 0, 1, 2)), [2]))
+        denvxyz = g.slice(denv, 1, 4, 2)                                 # [N,K,3]
+        dot = g.reduce_sum(g.mul(denvxyz, "rij"), [2])                   # [N,K]
+        coef = g.mul(g.add(g.mul(denv0, dA), g.mul(dot, dB)), g.div(g.const(1.0), r))
+        grad = g.add(g.mul(denvxyz, g.unsqueeze(B, [2])), g.mul("rij", g.unsqueeze(coef, [2])))
+    g.nodes.append(helper.make_node("Identity", [grad], ["dE_drij"]))
+
+    version = data.get("version", "unknown")
+    meta = {
+        "dprs.contract": "local-v1",
+        "dprs.type_map": json.dumps(type_map),
+        "dprs.rcut": repr(rcut),
+        "dprs.nlist": "type_sel",
+        "dprs.sel": json.dumps(sel),
+        "dprs.descriptor": descriptor,
+        "dprs.source": f"deepmd-kit {version} {descriptor}",
+        "dprs.model_name": model_name or f"deepmd-{descriptor}",
+        "dprs.precision": precision,
+    }
+    doc = (f"DeePMD-kit {version} {descriptor} energy model converted by dprs-export "
+           f"({precision}); rcut {rcut}, sel {sel}, type map {type_map}")
+    return g.finish(inputs, outputs, meta, doc)
+
+
+def convert(inp, out, precision="float64"):
+    data = read_model(inp)
+    m = build(data, precision=precision, model_name=Path(inp).stem)
+    import onnx
+    onnx.save(m, str(out))
+    return m
