@@ -107,5 +107,6 @@ test-deepmd: plugin venv-deepmd
 	$(DEEPMD_PYTHON) export/fixtures/make_devi_fixture.py $(BUILD)/deepmd-fixtures
 	cd tests && DPRS_PLUGIN=$(BUILD)/lib/libdprs.so DPRS_VENV=$(VENV) \
 	  DPRS_DEEPMD_FIXTURES=$(BUILD)/deepmd-fixtures DPRS_DEEPMD_INPUT=pb \
+	  DPRS_DEEPMD_SITE=$$($(DEEPMD_PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') \
 	  DPRS_DEEPMD_EXPORT="env PYTHONPATH=$(CURDIR)/export TF_CPP_MIN_LOG_LEVEL=3 $(DEEPMD_PYTHON) -m dprs_export" \
-	  $(VENV)/bin/python -m pytest -q -s -p no:cacheprovider $(PYTEST_ARGS) test_deepmd_export.py test_deepmd_refuse.py test_deepmd_devi.py
+	  $(VENV)/bin/python -m pytest -q -s -p no:cacheprovider $(PYTEST_ARGS) test_deepmd_export.py test_deepmd_refuse.py test_deepmd_devi.py test_deepmd_side_by_side.py
