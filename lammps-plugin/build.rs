@@ -121,14 +121,24 @@ fn from_include_dir(include: PathBuf) -> Lammps {
         Ok("smallsmall") => "LAMMPS_SMALLSMALL",
         _ => "LAMMPS_SMALLBIG",
     };
+    // LAMMPS_VERSION is either LAMMPS's own date ("22 Jul 2025") or a
+    // package version ("2025.7.22.2", as CMake's find_package(LAMMPS) gives).
+    let given = std::env::var("LAMMPS_VERSION").unwrap_or_default();
+    let (mut version, mut descriptor) = describe_pip_version(&given);
+    if version.is_empty() {
+        version = given;
+    }
+    if let Ok(d) = std::env::var("LAMMPS_GIT_DESCRIPTOR") {
+        descriptor = d;
+    }
     Lammps {
         include,
         cxx: std::env::var("MPICXX")
             .map(PathBuf::from)
             .unwrap_or_else(|_| "mpicxx".into()),
         sizes: sizes.into(),
-        version: std::env::var("LAMMPS_VERSION").unwrap_or_default(),
-        descriptor: std::env::var("LAMMPS_GIT_DESCRIPTOR").unwrap_or_default(),
+        version,
+        descriptor,
     }
 }
 

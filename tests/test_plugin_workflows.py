@@ -1,5 +1,8 @@
 """LAMMPS workflows with pair_style dprs: minimize, rerun with another
-model, write_restart/read_restart, hybrid/overlay with NULL mapping."""
+model, write_restart/read_restart, hybrid/overlay with NULL mapping,
+PHONON dynamical_matrix, and multi-partition NEB."""
+
+import subprocess
 
 import numpy as np
 import pytest
@@ -152,3 +155,87 @@ print "E $(pe:%.17g)"
     e_zbl = harness.printed(only_zbl.stdout, "E")[0][0]
     assert abs(e_zbl) > 0, "zbl must contribute for the test to mean anything"
     assert abs(e_both - (ref["energy"] + e_zbl)) < 1e-10 * abs(ref["energy"])
+
+
+def test_dynamical_matrix_equals_finite_difference_hessian(tmp_path):
+    """PHONON's dynamical_matrix through the plugin equals the mass-weighted
+    Hessian from central differences of the reference forces (metal units:
+    eV/Å²/(g/mol), no further factor)."""
+    cell, pos, types = reference.random_triclinic_system(seed=31, reps=(2, 2, 2), a=3.68, strain=0.0, rattle=0.05)
+    L, p, _ = reference.write_lammps_data(tmp_path / "conf.data", cell, pos, types)
+    model = harness.model(MODEL)
+    harness.run_lmp(f"""
+units metal
+atom_style atomic
+atom_modify map array
+read_data conf.data
+mass 1 {harness.MASSES[0]}
+mass 2 {harness.MASSES[1]}
+plugin load {harness.PLUGIN}
+pair_style dprs {model}
+pair_coeff * * O H
+dynamical_matrix all regular 1e-4 file dynmat.dat
+""", tmp_path)
+    n = len(p)
+    lammps = np.loadtxt(tmp_path / "dynmat.dat").reshape(3 * n, 3 * n)
+    h = 1e-4
+    hessian = np.zeros((3 * n, 3 * n))
+    for i in range(n):
+        for d in range(3):
+            plus, minus = p.copy(), p.copy()
+            plus[i, d] += h
+            minus[i, d] -= h
+            df = (reference.evaluate(model, plus, types, L)["forces"]
+                  - reference.evaluate(model, minus, types, L)["forces"])
+            hessian[3 * i + d] = -df.reshape(-1) / (2 * h)
+    m = np.repeat(np.where(types == 0, harness.MASSES[0], harness.MASSES[1]), 3)
+    expected = hessian / np.sqrt(np.outer(m, m))
+    # both sides are central differences with h = 1e-4 Å: O(h²) ~ 1e-8
+    assert np.max(np.abs(lammps - expected)) < 1e-6 * np.max(np.abs(expected))
+
+
+@pytest.mark.mpi
+def test_neb_multi_partition(tmp_path):
+    """A vacancy hop by NEB on 4 partitions (`mpirun -np 4 lmp -partition
+    4x1`): every replica's printed energy equals the reference energy of that
+    replica's final coordinates, and the path has a positive barrier."""
+    cell, pos = reference.fcc_supercell(3.68, (3, 3, 3))
+    types = np.random.default_rng(3).integers(0, 2, len(pos))
+    hop = int(np.argmin(np.linalg.norm(pos - np.array([1.84, 1.84, 0.0]), axis=1)))
+    keep = np.arange(len(pos)) != 0  # vacancy at the origin
+    L, p, _ = reference.write_lammps_data(tmp_path / "init.data", cell, pos[keep], types[keep])
+    mover = int(np.sum(keep[:hop])) + 1
+    (tmp_path / "final.coords").write_text(f"1\n{mover} 0.0 0.0 0.0\n")
+    model = harness.model(MODEL)
+    (tmp_path / "in.neb").write_text(f"""
+units metal
+atom_style atomic
+atom_modify map array sort 0 0.0
+read_data init.data
+mass 1 {harness.MASSES[0]}
+mass 2 {harness.MASSES[1]}
+plugin load {harness.PLUGIN}
+pair_style dprs {model}
+pair_coeff * * O H
+variable u uloop 20
+fix 1 all neb 1.0
+timestep 0.002
+min_style quickmin
+neb 0.0 0.05 300 100 50 final final.coords
+write_dump all custom replica.$u.dump id type x y z modify sort id format float %.17g
+""")
+    proc = subprocess.run([str(harness.MPIRUN), "-np", "4", str(harness.LMP), "-nocite", "-partition", "4x1",
+                           "-in", "in.neb"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    rows = [r for r in map(numbers, proc.stdout.splitlines()) if r is not None and len(r) == 9 + 2 * 4]
+    last = rows[-1]
+    ebf, ebr = last[6], last[7]
+    energies = last[10::2]
+    assert ebf > 0.05 and ebr > 0.05, (ebf, ebr)
+    for k, pe in enumerate(energies, start=1):
+        atoms = np.loadtxt(tmp_path / f"replica.{k}.dump", skiprows=9)
+        ref = reference.evaluate(model, atoms[:, 2:5], atoms[:, 1].astype(int) - 1, L)
+        # thermo prints 8 significant digits
+        assert abs(pe - ref["energy"]) < 1e-7 * abs(ref["energy"]), (k, pe, ref["energy"])
+    assert max(energies[1:-1]) > max(energies[0], energies[-1])
