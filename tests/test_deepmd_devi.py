@@ -1,7 +1,7 @@
 """The model deviation of a committee of converted DeePMD-kit models, written
 by pair_style dprs inside LAMMPS, equals DeePMD-kit's own
 (deepmd.infer.model_devi.calc_model_devi on the ORIGINAL frozen models,
-stored in tests/fixtures/deepmd/committee_devi.ref.npz by
+stored in tests/fixtures/deepmd/committee_devi.npz by
 export/fixtures/make_devi_fixture.py), to the printed precision."""
 
 import numpy as np
@@ -18,7 +18,7 @@ MASSES = (63.546, 58.693)
 
 @pytest.fixture(scope="module")
 def committee(tmp_path_factory):
-    ref_path = FIXTURES / "committee_devi.ref.npz"
+    ref_path = FIXTURES / "committee_devi.npz"
     assert ref_path.exists(), "run export/fixtures/make_devi_fixture.py with deepmd-kit"
     ref = np.load(ref_path)
     base = tmp_path_factory.mktemp("committee")
