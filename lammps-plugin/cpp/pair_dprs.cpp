@@ -158,9 +158,25 @@ class PairDPRS : public Pair {
     s.vatom = (vflag_atom && vatom) ? vatom[0] : nullptr;
     s.cvatom = (cvflag_atom && cvatom) ? cvatom[0] : nullptr;
     s.deviation = dprs_deviation_due(pair, update->ntimestep);
+    s.tag = lammps_extract_atom(lmp, "id");
+    s.tag_bytes = sizeof(tagint);
 
     char err[ERRLEN] = {0};
-    if (dprs_compute(pair, &s, err, ERRLEN) != 0) error->one(FLERR, std::string(err));
+    const int failed = dprs_compute(pair, &s, err, ERRLEN) != 0;
+    if (comm->nprocs == 1) {
+      if (failed) error->one(FLERR, std::string(err));
+    } else {
+      // Make a rank's failure collective: every rank reaches this point, so
+      // the first failing rank's reason is sent to all and the run ends with
+      // error->all. error->one would MPI_Abort, and the reason can then be
+      // lost in output that the launcher never forwards (seen with mpirun -np 2).
+      int cand = failed ? comm->me : comm->nprocs, first = comm->nprocs;
+      MPI_Allreduce(&cand, &first, 1, MPI_INT, MPI_MIN, world);
+      if (first < comm->nprocs) {
+        MPI_Bcast(err, ERRLEN, MPI_CHAR, first, world);
+        error->all(FLERR, fmt::format("{} [on MPI rank {}]", err, first));
+      }
+    }
 
     if (eflag_global) eng_vdwl += s.energy;
     if (vflag_global)
@@ -168,8 +184,25 @@ class PairDPRS : public Pair {
 
     if (s.deviation) write_deviation(s.nlocal);
 
-    int64_t local[2] = {s.dropped, s.centres_dropping}, total[2] = {0, 0};
-    MPI_Allreduce(local, total, 2, MPI_INT64_T, MPI_SUM, world);
+    int64_t local[3] = {s.dropped, s.centres_dropping, s.too_close}, total[3] = {0, 0, 0};
+    MPI_Allreduce(local, total, 3, MPI_INT64_T, MPI_SUM, world);
+    if (total[2] > 0) {
+      // Only then: which rank holds the closest pair, and its atom ids.
+      struct {
+        double r;
+        int rank;
+      } mine = {s.too_close > 0 ? s.closest : 1e300, comm->me}, best = {0.0, 0};
+      MPI_Allreduce(&mine, &best, 1, MPI_DOUBLE_INT, MPI_MINLOC, world);
+      int64_t ids[2] = {s.closest_ids[0], s.closest_ids[1]};
+      MPI_Bcast(ids, 2, MPI_INT64_T, best.rank, world);
+      if (comm->me == 0)
+        error->warning(FLERR,
+                       "dprs: step {}: {} atoms have a neighbour closer than the model's "
+                       "dprs.rmin = {} Å (closest: atoms {} and {} at {:.4f} Å); the model was not "
+                       "trained on such distances and extrapolates: check the structure for "
+                       "overlapping atoms, or use a smaller timestep",
+                       update->ntimestep, total[2], s.rmin, ids[0], ids[1], best.r);
+    }
     if (total[0] > 0 && comm->me == 0)
       error->warning(FLERR,
                      "dprs: step {}: {} neighbours inside rcut of {} atoms did not fit the model's "
@@ -180,6 +213,19 @@ class PairDPRS : public Pair {
 
  protected:
   dprs_pair *pair = nullptr;
+
+  // A rank-local failure. Under MPI, LAMMPS's own message from a rank that
+  // aborts the run can be lost in unflushed buffers when MPI_Abort kills the
+  // job (seen with mpirun -np 2), so the reason goes to unbuffered stderr
+  // first: a failure must never be silent.
+  [[noreturn]] void fail_one(const char *file, int line, const char *msg)
+  {
+    if (comm->nprocs > 1) {
+      fprintf(stderr, "ERROR on proc %d: %s (%s:%d)\n", comm->me, msg, file, line);
+      fflush(stderr);
+    }
+    error->one(file, line, std::string(msg));
+  }
   int nmodels = 1;
 
   // Marshalling only: reductions and gathers across ranks; the statistics
@@ -225,7 +271,7 @@ class PairDPRS : public Pair {
       if (dprs_deviation_write(pair, update->ntimestep, natoms, gstats, gvirials.data(),
                                (int64_t) ids_all.size(), atomic ? ids_all.data() : nullptr,
                                atomic ? sigma_all.data() : nullptr, err, ERRLEN) != 0)
-        error->one(FLERR, std::string(err));
+        fail_one(FLERR, err);
     }
   }
 

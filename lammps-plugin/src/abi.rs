@@ -1,7 +1,7 @@
 //! The C ABI of cpp/dprs_abi.h. Raw pointers become slices here and nowhere
 //! else; every entry point catches panics and reports errors as text.
 
-use dprs_core::{DprsError, Neighbourhood, Outputs, PairEvaluator, Settings};
+use dprs_core::{AtomIds, DprsError, Neighbourhood, Outputs, PairEvaluator, Settings};
 use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -29,10 +29,16 @@ pub struct DprsStep {
     vatom: *mut f64,
     cvatom: *mut f64,
     deviation: i32,
+    tag: *const std::ffi::c_void,
+    tag_bytes: i32,
     energy: f64,
     virial: [f64; 6],
     dropped: i64,
     centres_dropping: i64,
+    rmin: f64,
+    too_close: i64,
+    closest: f64,
+    closest_ids: [i64; 2],
 }
 
 /// Copies `msg` into the caller's buffer, truncated on a character boundary.
@@ -189,6 +195,10 @@ extern "C" fn dprs_compute(
         let nlocal = s.nlocal.max(0) as usize;
         let nall = nlocal + s.nghost.max(0) as usize;
         let inum = s.inum.max(0) as usize;
+        s.rmin = pair.evaluator.rmin().unwrap_or(-1.0);
+        s.too_close = 0;
+        s.closest = f64::INFINITY;
+        s.closest_ids = [-1, -1];
         if nall == 0 || inum == 0 {
             if s.deviation != 0 {
                 pair.evaluator.committee.reset(nall);
@@ -230,11 +240,20 @@ extern "C" fn dprs_compute(
                 (!s.cvatom.is_null()).then(|| std::slice::from_raw_parts_mut(s.cvatom, 9 * nall)),
             )
         };
+        // SAFETY: `tag` holds nall ids of `tag_bytes` bytes each, or is NULL.
+        let ids = unsafe {
+            match (s.tag.is_null(), s.tag_bytes) {
+                (false, 4) => AtomIds::I32(std::slice::from_raw_parts(s.tag.cast(), nall)),
+                (false, 8) => AtomIds::I64(std::slice::from_raw_parts(s.tag.cast(), nall)),
+                _ => AtomIds::Unknown,
+            }
+        };
         let nb = Neighbourhood {
             x,
             types,
             centres: ilist,
             neighbours: &neighbours,
+            ids,
         };
         let mut out = Outputs {
             f,
@@ -242,11 +261,23 @@ extern "C" fn dprs_compute(
             vatom,
             cvatom,
         };
-        let report = pair.evaluator.compute(&nb, &mut out, s.deviation != 0)?;
+        let step = s.timestep;
+        let report = pair
+            .evaluator
+            .compute(&nb, &mut out, s.deviation != 0)
+            .map_err(|e| match e {
+                DprsError::Eval(m) => DprsError::Eval(format!("step {step}: {m}")),
+                e => e,
+            })?;
         s.energy = report.totals.energy;
         s.virial = report.totals.virial;
         s.dropped = report.dropped as i64;
         s.centres_dropping = report.centres_dropping as i64;
+        s.too_close = report.too_close as i64;
+        if let Some((r, i, j)) = report.closest {
+            s.closest = r;
+            s.closest_ids = [i, j];
+        }
         Ok(0)
     })
 }

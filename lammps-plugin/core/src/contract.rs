@@ -37,7 +37,14 @@ pub struct Contract {
     pub model_name: Option<String>,
     pub descriptor: Option<String>,
     pub source: Option<String>,
+    /// Optional `dprs.rmin` (Å): the smallest pair distance in the training
+    /// data. Closer pairs in a run are warned about (the model extrapolates).
+    pub rmin: Option<f64>,
 }
+
+/// Largest total number of neighbour slots (sum of `dprs.sel`) accepted: a
+/// chunk's inputs grow as chunk × slots, and DeePMD models use a few hundred.
+pub const MAX_SEL_TOTAL: usize = 65_536;
 
 pub const CONTRACT_NAME: &str = "local-v1";
 
@@ -86,8 +93,21 @@ pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<Contract, String> {
                     type_map.len()
                 ));
             }
-            if sel.iter().sum::<usize>() == 0 {
-                return Err("dprs.sel sums to zero: the model would see no neighbours".into());
+            let total = sel
+                .iter()
+                .try_fold(0usize, |acc, &n| acc.checked_add(n))
+                .filter(|&t| t <= MAX_SEL_TOTAL);
+            match total {
+                Some(0) => {
+                    return Err("dprs.sel sums to zero: the model would see no neighbours".into())
+                }
+                None => {
+                    return Err(format!(
+                        "dprs.sel {sel:?} asks for more than {MAX_SEL_TOTAL} neighbour slots per atom; \
+                         the metadata is corrupt or the model unusable"
+                    ))
+                }
+                Some(_) => {}
             }
             NeighbourLayout::TypeSel { sel }
         }
@@ -97,6 +117,17 @@ pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<Contract, String> {
             ))
         }
     };
+    let rmin = match get("dprs.rmin") {
+        None => None,
+        Some(text) => match text.trim().parse::<f64>() {
+            Ok(r) if r.is_finite() && r >= 0.0 && r < rcut => Some(r),
+            _ => {
+                return Err(format!(
+                    "dprs.rmin='{text}' must be a distance in Å, at least 0 and below dprs.rcut={rcut}; {fix}"
+                ))
+            }
+        },
+    };
     Ok(Contract {
         type_map,
         rcut,
@@ -104,6 +135,7 @@ pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<Contract, String> {
         model_name: get("dprs.model_name"),
         descriptor: get("dprs.descriptor"),
         source: get("dprs.source"),
+        rmin,
     })
 }
 
@@ -167,6 +199,54 @@ mod tests {
             m.insert(key.into(), bad.into());
             let err = parse_map(&m).unwrap_err();
             assert!(err.contains(expect), "{key}: {err}");
+        }
+    }
+
+    fn valid() -> HashMap<String, String> {
+        meta(&[
+            ("dprs.contract", "local-v1"),
+            ("dprs.type_map", r#"["O","H"]"#),
+            ("dprs.rcut", "6.0"),
+            ("dprs.nlist", "type_sel"),
+            ("dprs.sel", "[46, 92]"),
+        ])
+    }
+
+    /// Regression: a sel whose sum overflows usize panicked ("attempt to add
+    /// with overflow") in debug builds and wrapped in release builds.
+    #[test]
+    fn huge_sel_is_refused_not_overflowed() {
+        for bad in [
+            "[18446744073709551615, 1]",
+            "[65536, 1]",
+            "[9223372036854775808, 9223372036854775808]",
+        ] {
+            let mut m = valid();
+            m.insert("dprs.sel".into(), bad.into());
+            let err = parse_map(&m).unwrap_err();
+            assert!(
+                err.contains("more than 65536 neighbour slots"),
+                "{bad}: {err}"
+            );
+        }
+        let mut m = valid();
+        m.insert("dprs.sel".into(), "[65535, 1]".into());
+        assert!(parse_map(&m).is_ok());
+    }
+
+    #[test]
+    fn rmin_is_optional_and_checked() {
+        assert_eq!(parse_map(&valid()).unwrap().rmin, None);
+        let mut m = valid();
+        m.insert("dprs.rmin".into(), " 0.8 ".into());
+        assert_eq!(parse_map(&m).unwrap().rmin, Some(0.8));
+        for bad in ["-1", "NaN", "inf", "6.0", "7", "x", ""] {
+            m.insert("dprs.rmin".into(), bad.into());
+            let err = parse_map(&m).unwrap_err();
+            assert!(
+                err.contains("dprs.rmin") && err.contains("below dprs.rcut=6"),
+                "{bad}: {err}"
+            );
         }
     }
 }

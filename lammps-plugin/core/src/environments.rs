@@ -10,6 +10,36 @@ use rayon::prelude::*;
 /// LAMMPS keeps special-bond flags in the top bits of neighbour indices.
 pub const NEIGHMASK: i32 = 0x1FFF_FFFF;
 
+/// LAMMPS atom ids (`tag`) of local + ghost atoms, as wide as LAMMPS's
+/// `tagint`; used only to name atoms in messages.
+#[derive(Clone, Copy, Debug, Default)]
+pub enum AtomIds<'a> {
+    /// Not passed: atoms are named by their local index.
+    #[default]
+    Unknown,
+    I32(&'a [i32]),
+    I64(&'a [i64]),
+}
+
+impl AtomIds<'_> {
+    /// The LAMMPS id of atom `i`, if known.
+    pub fn get(&self, i: usize) -> Option<i64> {
+        match self {
+            AtomIds::Unknown => None,
+            AtomIds::I32(t) => t.get(i).map(|&v| i64::from(v)),
+            AtomIds::I64(t) => t.get(i).copied(),
+        }
+    }
+
+    /// "id 17", or "local index 3" when ids were not passed.
+    pub fn describe(&self, i: usize) -> String {
+        match self.get(i) {
+            Some(id) => id.to_string(),
+            None => format!("(local index {i})"),
+        }
+    }
+}
+
 /// Positions, types and the full neighbour list of one rank (local + ghost
 /// atoms), as LAMMPS holds them.
 #[derive(Clone, Copy)]
@@ -22,6 +52,8 @@ pub struct Neighbourhood<'a> {
     pub centres: &'a [i32],
     /// Neighbours of each centre, same order as `centres`.
     pub neighbours: &'a [&'a [i32]],
+    /// Atom ids, for messages.
+    pub ids: AtomIds<'a>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -145,9 +177,10 @@ pub fn build(
 
 /// DeePMD's layout: per type, nearest first, at most `sel[t]`; ties broken
 /// by atom index so that the choice is deterministic. Returns how many were
-/// dropped.
+/// dropped. (The key is unique per slot — an atom index names one image — so
+/// an unstable sort gives the same order, without a stable sort's scratch.)
 fn keep_nearest_per_type(near: &mut Vec<Near>, sel: &[usize]) -> usize {
-    near.sort_by(|a, b| {
+    near.sort_unstable_by(|a, b| {
         a.mtype
             .cmp(&b.mtype)
             .then(a.r2.total_cmp(&b.r2))
@@ -197,6 +230,7 @@ mod tests {
             types: &t,
             centres: &[0],
             neighbours: &lists,
+            ids: AtomIds::Unknown,
         };
         let mut b = Batch::default();
         build(
@@ -225,6 +259,7 @@ mod tests {
             types: &t,
             centres: &[0],
             neighbours: &lists,
+            ids: AtomIds::Unknown,
         };
         let layout = NeighbourLayout::TypeSel { sel: vec![1, 3] };
         let mut b = Batch::default();
@@ -249,6 +284,7 @@ mod tests {
             types: &t,
             centres: &[0, 1],
             neighbours: &lists,
+            ids: AtomIds::Unknown,
         };
         let mut b = Batch::default();
         build(

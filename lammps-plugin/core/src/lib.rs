@@ -18,7 +18,7 @@ pub mod runtime;
 pub mod settings;
 pub mod typemap;
 
-pub use environments::Neighbourhood;
+pub use environments::{AtomIds, Neighbourhood};
 pub use error::DprsError;
 pub use pair::{Outputs, PairEvaluator, StepReport};
 pub use settings::Settings;

@@ -20,6 +20,53 @@ pub struct StepReport {
     /// Neighbours inside rcut left out because their type_sel section was full.
     pub dropped: usize,
     pub centres_dropping: usize,
+    /// Centres with a neighbour closer than the model's `dprs.rmin`.
+    pub too_close: usize,
+    /// The closest such pair: (distance in Å, id of the centre, id of the
+    /// neighbour), LAMMPS ids (−1 when ids were not passed).
+    pub closest: Option<(f64, i64, i64)>,
+}
+
+/// Largest number of atom ids a non-finite-output error lists.
+pub const MAX_IDS_SHOWN: usize = 20;
+
+/// Rows (centres) of `batch` whose energy or dE/drij is NaN or ±Inf.
+pub fn non_finite_rows(batch: &Batch, output: &ModelOutput) -> Vec<usize> {
+    let nnei = batch.nnei;
+    (0..batch.nloc)
+        .filter(|&row| {
+            !output.atom_energy[row].is_finite()
+                || output.de_drij[3 * nnei * row..3 * nnei * (row + 1)]
+                    .iter()
+                    .any(|v| !v.is_finite())
+        })
+        .collect()
+}
+
+/// Per row with a neighbour closer than `rmin`: (row, distance, neighbour atom),
+/// the nearest such neighbour of the row.
+pub fn rows_closer_than(batch: &Batch, rmin: f64) -> Vec<(usize, f64, usize)> {
+    let nnei = batch.nnei;
+    let rmin2 = rmin * rmin;
+    let mut out = Vec::new();
+    for row in 0..batch.nloc {
+        let mut best: Option<(f64, usize)> = None;
+        for slot in row * nnei..(row + 1) * nnei {
+            let j = batch.slot_atom[slot];
+            if j < 0 {
+                continue;
+            }
+            let r = &batch.rij[3 * slot..3 * slot + 3];
+            let r2 = r[0] * r[0] + r[1] * r[1] + r[2] * r[2];
+            if r2 < rmin2 && best.is_none_or(|(b, _)| r2 < b) {
+                best = Some((r2, j as usize));
+            }
+        }
+        if let Some((r2, j)) = best {
+            out.push((row, r2.sqrt(), j));
+        }
+    }
+    out
 }
 
 pub struct PairEvaluator {
@@ -97,6 +144,11 @@ impl PairEvaluator {
             &self.models[0].contract.type_map,
         )?);
         Ok(())
+    }
+
+    /// `dprs.rmin` of the model driving the dynamics, if it declares one.
+    pub fn rmin(&self) -> Option<f64> {
+        self.models[0].contract.rmin
     }
 
     pub fn nmodels(&self) -> usize {
@@ -231,6 +283,46 @@ impl PairEvaluator {
                     continue;
                 }
                 model.run(batch, &mut self.output)?;
+                let bad = non_finite_rows(batch, &self.output);
+                if !bad.is_empty() {
+                    let mut ids: Vec<(i64, usize)> = bad
+                        .iter()
+                        .map(|&row| {
+                            let i = batch.centre[row];
+                            (nb.ids.get(i).unwrap_or(i as i64), i)
+                        })
+                        .collect();
+                    ids.sort_unstable();
+                    let shown: Vec<String> = ids
+                        .iter()
+                        .take(MAX_IDS_SHOWN)
+                        .map(|&(_, i)| nb.ids.describe(i))
+                        .collect();
+                    return Err(DprsError::Eval(format!(
+                        "model '{}' returned NaN or Inf for {} atom(s) on this rank, atom ids {}{}; \
+                         the forces are unusable so the run stops: look for overlapping atoms or a \
+                         blown-up trajectory near those atoms (smaller timestep, minimise first), \
+                         or a broken model",
+                        model.path.display(),
+                        ids.len(),
+                        shown.join(" "),
+                        if ids.len() > MAX_IDS_SHOWN {
+                            format!(" (first {MAX_IDS_SHOWN} shown)")
+                        } else {
+                            String::new()
+                        }
+                    )));
+                }
+                if let (0, Some(rmin)) = (k, model.contract.rmin) {
+                    for (row, r, j) in rows_closer_than(batch, rmin) {
+                        report.too_close += 1;
+                        if report.closest.is_none_or(|(b, _, _)| r < b) {
+                            let i = batch.centre[row];
+                            let id = |a: usize| nb.ids.get(a).unwrap_or(-1);
+                            report.closest = Some((r, id(i), id(j)));
+                        }
+                    }
+                }
                 if k == 0 {
                     accumulate(batch, &self.output, out, &mut report.totals);
                     report.dropped += batch.dropped;
@@ -255,5 +347,48 @@ impl PairEvaluator {
             }
         }
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two centres (atoms 4 and 7) with two slots each; slot 3 is padding.
+    fn batch() -> Batch {
+        Batch {
+            nloc: 2,
+            nnei: 2,
+            rij: vec![1.0, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 3.0, 0.0, 0.0, 0.0],
+            slot_atom: vec![7, 9, 4, -1],
+            centre: vec![4, 7],
+            ..Batch::default()
+        }
+    }
+
+    #[test]
+    fn non_finite_values_are_found_per_centre() {
+        let b = batch();
+        let mut out = ModelOutput {
+            atom_energy: vec![1.0, 2.0],
+            de_drij: vec![0.0; 12],
+        };
+        assert!(non_finite_rows(&b, &out).is_empty());
+        out.de_drij[7] = f64::INFINITY; // row 1, slot 0
+        assert_eq!(non_finite_rows(&b, &out), vec![1]);
+        out.atom_energy[0] = f64::NAN;
+        assert_eq!(non_finite_rows(&b, &out), vec![0, 1]);
+    }
+
+    #[test]
+    fn closest_neighbour_below_rmin_per_centre() {
+        let b = batch();
+        assert!(rows_closer_than(&b, 0.5).is_empty());
+        assert_eq!(rows_closer_than(&b, 1.5), vec![(0, 0.5, 9)]);
+        assert_eq!(
+            rows_closer_than(&b, 4.0),
+            vec![(0, 0.5, 9), (1, 3.0, 4)],
+            "padding slots are ignored"
+        );
     }
 }
