@@ -49,9 +49,10 @@ plugin-u4: venv-u4
 	cp -f target/u4/release/libdprs.so $(BUILD)/u4/libdprs.so
 
 postproc:
-	$(CARGO) build --release -p postproc
+	$(CARGO) build --release -p postproc --bin postproc --example gen_chains
 	mkdir -p $(BUILD)/bin
 	cp -f target/release/postproc $(BUILD)/bin/postproc
+	cp -f target/release/examples/gen_chains $(BUILD)/bin/gen_chains
 
 # --- the two commands ------------------------------------------------------
 demo: plugin postproc

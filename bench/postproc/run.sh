@@ -22,16 +22,21 @@ dump=$work/dump.lammpstrj
 sub=$work/dump200.lammpstrj
 [ -f "$sub" ] || head -n $((200 * 8009)) "$dump" > "$sub"
 cat "$dump" > /dev/null  # warm the page cache: we time parsing, not the disk
+repeat=${REPEAT:-1}  # REPEAT=3 bench/postproc/run.sh: each postproc timing 3 times
 measure() {  # label, command...
   local label=$1; shift
   /usr/bin/time -v "$@" > "$work/$label.out" 2> "$work/$label.time"
-  awk -v l="$label" -F': ' '/Elapsed/ {w=$2} /User time/ {u=$2} /System time/ {s=$2} /Maximum resident/ {r=$2}
-    END {printf "%-22s wall %8s  cpu %7.2f s  peak RSS %7.0f MB\n", l, w, u+s, r/1024}' "$work/$label.time"
+  awk -v l="$label" -v la="$(cut -d' ' -f1 /proc/loadavg)" -F': ' \
+    '/Elapsed/ {w=$2} /User time/ {u=$2} /System time/ {s=$2} /Maximum resident/ {r=$2}
+    END {printf "%-22s wall %8s  cpu %7.2f s  peak RSS %7.0f MB  load %s\n", l, w, u+s, r/1024, la}' "$work/$label.time"
+}
+measure_n() {  # like measure, $repeat times
+  for _ in $(seq "$repeat"); do measure "$@"; done
 }
 echo "machine: $(nproc) cores, $(date -u +%F)"
-measure postproc "$bin" diffusion "$dump" --dt 0.01 --json --no-plot --out "$work/out"
-[ -f "$dump.zst" ] && measure postproc-zst "$bin" diffusion "$dump.zst" --dt 0.01 --json --no-plot --out "$work/out"
-measure postproc-gz "$bin" diffusion "$dump.gz" --dt 0.01 --json --no-plot --out "$work/out"
+measure_n postproc "$bin" diffusion "$dump" --dt 0.01 --json --no-plot --out "$work/out"
+[ -f "$dump.zst" ] && measure_n postproc-zst "$bin" diffusion "$dump.zst" --dt 0.01 --json --no-plot --out "$work/out"
+measure_n postproc-gz "$bin" diffusion "$dump.gz" --dt 0.01 --json --no-plot --out "$work/out"
 measure pandas-numpy "$venv/bin/python" "$root/bench/postproc/pandas_numpy.py" "$dump" 0.01
 measure mdanalysis-200fr "$venv/bin/python" "$root/bench/postproc/mdanalysis_msd.py" "$sub" 0.01
 grep -h -o '"value": [0-9.e-]*' "$work/postproc.out" | head -4

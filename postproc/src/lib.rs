@@ -16,6 +16,7 @@ pub mod frame;
 pub mod out;
 pub mod plot;
 pub mod progress;
+pub mod thermo;
 pub mod time;
 pub mod units;
 

@@ -26,6 +26,20 @@ enum Command {
     Diffusion(commands::DiffusionArgs),
     /// Radial distribution functions g(r), partials and coordination numbers.
     Rdf(commands::RdfArgs),
+    /// Flux maps F_x(y,z), F_y(x,z), F_z(x,y) (paper A eqs. 6–8) and crossings per lattice line.
+    Flux(commands::flux::FluxArgs),
+    /// Hops between lattice sites, cooperative chains, L turns, rings, diffusive fraction, cMSD.
+    Chains(commands::chains::ChainsArgs),
+    /// 2PT fluidicity f_g, dimensionless diffusivity Δ and the gas/solid split of the VDOS.
+    Twopt(commands::twopt::TwoptArgs),
+    /// Arrhenius fit ln D = ln D0 − Ea/kT over several runs (DUMP@T or CSV of T, D, D_err).
+    Arrhenius(commands::arrhenius::ArrheniusArgs),
+    /// Thermo columns (T, P, V, lattice lengths) from LAMMPS logs, vs step and vs T.
+    Thermo(commands::seedb::ThermoArgs),
+    /// Unwrapped trajectories of chosen atoms projected on a plane.
+    Project(commands::seedb::ProjectArgs),
+    /// Every analysis over a temperature series (DUMP@T ...) into one folder with index.md/index.html.
+    Report(commands::runreport::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +49,13 @@ fn main() -> ExitCode {
         Command::Vdos(a) => commands::vdos(a),
         Command::Diffusion(a) => commands::diffusion(a),
         Command::Rdf(a) => commands::rdf(a),
+        Command::Flux(a) => commands::flux::run(a),
+        Command::Chains(a) => commands::chains::run(a),
+        Command::Twopt(a) => commands::twopt::run(a),
+        Command::Arrhenius(a) => commands::arrhenius::run(a),
+        Command::Thermo(a) => commands::seedb::thermo(a),
+        Command::Project(a) => commands::seedb::project(a),
+        Command::Report(a) => commands::runreport::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -122,6 +122,72 @@ impl Correlator {
         }
     }
 
+    /// Number of spectrum bins of the real transforms: fft size / 2 + 1.
+    pub fn bins(&self) -> usize {
+        self.n / 2 + 1
+    }
+
+    /// The spectrum of `x` zero-padded to the fft size; `x` must fit.
+    pub fn spectrum<'s>(&self, x: &[f64], s: &'s mut Scratch) -> &'s [Complex<f64>] {
+        assert!(x.len() <= self.n);
+        self.forward(x, &mut s.a, &mut s.fa, &mut s.work);
+        &s.fa
+    }
+
+    /// Like [`Correlator::spectrum`] of `x` minus its mean; the centred
+    /// series is left in `centred`. Sums over many series of `|X|²` and of
+    /// the squares of the centred values are what [`Correlator::msd_of_sums`]
+    /// turns into their summed MSD: the transform is linear, so one inverse
+    /// transform serves all the series.
+    pub fn centred_spectrum<'s>(
+        &self,
+        x: &[f64],
+        s: &'s mut Scratch,
+    ) -> (&'s [Complex<f64>], &'s [f64]) {
+        let n = x.len();
+        assert!(n <= self.n);
+        let mean = x.iter().sum::<f64>() / n as f64;
+        s.centred.clear();
+        s.centred.extend(x.iter().map(|v| v - mean));
+        s.a[..n].copy_from_slice(&s.centred);
+        s.a[n..].fill(0.0);
+        self.fwd
+            .process_with_scratch(&mut s.a, &mut s.fa, &mut s.work)
+            .expect("buffer sizes come from the plan");
+        (&s.fa, &s.centred)
+    }
+
+    /// The real series whose spectrum is `spec` (`bins()` values; the
+    /// imaginary parts of the end bins are ignored), first `out.len()` values.
+    pub fn inverse(&self, spec: &[Complex<f64>], out: &mut [f64], s: &mut Scratch) {
+        s.fa.copy_from_slice(spec);
+        self.inverse_into(out, s);
+    }
+
+    /// Summed MSD of many series of length `len` from Σ|X|² over their
+    /// centred spectra (`power`, `bins()` values) and Σ x² per time
+    /// (`squares`, `len` values): out[k] = Σ_series Σ_t (x[t+k] − x[t])² / (len − k).
+    pub fn msd_of_sums(&self, power: &[f64], squares: &[f64], out: &mut [f64], s: &mut Scratch) {
+        let n = squares.len();
+        assert!(2 * n <= self.n + 1 && out.len() <= n && power.len() == self.bins());
+        for (c, &p) in s.fa.iter_mut().zip(power) {
+            *c = Complex::new(p, 0.0);
+        }
+        self.inverse_into(out, s);
+        let prefix = &mut s.prefix;
+        prefix.clear();
+        prefix.push(0.0);
+        let mut acc = 0.0;
+        for v in squares {
+            acc += v;
+            prefix.push(acc);
+        }
+        for (k, o) in out.iter_mut().enumerate() {
+            let sq = prefix[n - k] + (prefix[n] - prefix[k]);
+            *o = ((sq - 2.0 * *o) / (n - k) as f64).max(0.0);
+        }
+    }
+
     /// Windowed MSD of one coordinate over all time origins:
     /// out[k] = ⟨(x[t+k] − x[t])²⟩_t for k < out.len().
     pub fn msd(&self, x: &[f64], out: &mut [f64], s: &mut Scratch) {
@@ -169,6 +235,26 @@ mod tests {
         c.msd(&x, &mut out, &mut s);
         for (k, o) in out.iter().enumerate() {
             assert!((o - direct_msd(&x, k)).abs() < 1e-9 * (1.0 + direct_msd(&x, k)));
+        }
+        // The same from sums over series, one inverse transform.
+        let y: Vec<f64> = x.iter().map(|v| (v * 0.7).sin() * 3.0 - v).collect();
+        let mut power = vec![0.0; c.bins()];
+        let mut squares = vec![0.0; x.len()];
+        for series in [&x, &y] {
+            let (spec, centred) = c.centred_spectrum(series, &mut s);
+            power
+                .iter_mut()
+                .zip(spec)
+                .for_each(|(p, z)| *p += z.norm_sqr());
+            squares
+                .iter_mut()
+                .zip(centred)
+                .for_each(|(q, v)| *q += v * v);
+        }
+        c.msd_of_sums(&power, &squares, &mut out, &mut s);
+        for (k, o) in out.iter().enumerate() {
+            let d = direct_msd(&x, k) + direct_msd(&y, k);
+            assert!((o - d).abs() < 1e-9 * (1.0 + d));
         }
         let (a, b) = (&x[..10], &x[..20]);
         let c = Correlator::with_fft_size(20);

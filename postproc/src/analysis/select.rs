@@ -28,8 +28,8 @@ impl Selection {
         by_type: bool,
     ) -> Result<Selection> {
         let atoms: Vec<usize> = (0..ids.len())
-            .filter(|&i| only_types.map_or(true, |t| t.contains(&types[i])))
-            .filter(|&i| only_ids.map_or(true, |s| s.contains(&ids[i])))
+            .filter(|&i| only_types.is_none_or(|t| t.contains(&types[i])))
+            .filter(|&i| only_ids.is_none_or(|s| s.contains(&ids[i])))
             .collect();
         if atoms.is_empty() {
             return Err(Error::Invalid(

@@ -11,6 +11,7 @@ use super::select::Selection;
 use crate::error::{Error, Result};
 use crate::frame::Frame;
 use rayon::prelude::*;
+use realfft::num_complex::Complex;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VelocitySource {
@@ -36,7 +37,8 @@ pub struct VacfCollector {
     corr: Correlator,
     buf: Vec<f32>,
     buf_frames: usize,
-    acc: Vec<f64>,
+    /// Per group and axis: Σ conj(A)·B over atoms and segments (spectra).
+    acc: Vec<Complex<f64>>,
     n_samples: usize,
     source: Option<VelocitySource>,
     prev: Vec<[f64; 3]>,
@@ -61,15 +63,17 @@ pub struct Vacf {
 impl VacfCollector {
     pub fn new(sel: &Selection, max_lag: usize) -> VacfCollector {
         let max_lag = max_lag.max(1);
+        let corr = Correlator::with_fft_size(good_size(2 * max_lag));
+        let bins = corr.bins();
         VacfCollector {
             atoms: sel.atoms.clone(),
             member: sel.membership(),
             n_groups: sel.groups.len(),
             max_lag,
-            corr: Correlator::with_fft_size(good_size(2 * max_lag)),
+            corr,
             buf: Vec::new(),
             buf_frames: 0,
-            acc: vec![0.0; sel.groups.len() * 3 * (max_lag + 1)],
+            acc: vec![Complex::default(); sel.groups.len() * 3 * bins],
             n_samples: 0,
             source: None,
             prev: Vec::new(),
@@ -84,8 +88,13 @@ impl VacfCollector {
         });
         match (source, &f.vel) {
             (VelocitySource::Dump, Some(v)) => {
-                for &i in &self.atoms {
-                    self.buf.extend(v[i].iter().map(|&x| x as f32));
+                let base = self.buf.len();
+                self.buf.resize(base + 3 * self.atoms.len(), 0.0);
+                let rows = self.buf[base..].chunks_exact_mut(3);
+                for (d, &i) in rows.zip(&self.atoms) {
+                    d[0] = v[i][0] as f32;
+                    d[1] = v[i][1] as f32;
+                    d[2] = v[i][2] as f32;
                 }
             }
             (VelocitySource::Dump, None) => {
@@ -116,12 +125,15 @@ impl VacfCollector {
     }
 
     /// Counts pairs whose first frame is among the first `a_len` buffered
-    /// frames, then drops those frames.
+    /// frames, then drops those frames. What is summed is the cross
+    /// spectrum conj(A)·B of the first `a_len` frames and of all buffered
+    /// ones: the transform is linear, so [`VacfCollector::finish`] needs one
+    /// inverse transform per group and axis, not one per atom and segment.
     fn segment(&mut self, a_len: usize) {
         let m = self.atoms.len();
         let b_len = self.buf_frames;
-        let lags = self.max_lag + 1;
-        let width = self.n_groups * 3 * lags;
+        let bins = self.corr.bins();
+        let width = self.n_groups * 3 * bins;
         let (buf, member, corr) = (&self.buf, &self.member, &self.corr);
         const CHUNK: usize = 16;
         let add = (0..m.div_ceil(CHUNK))
@@ -129,13 +141,13 @@ impl VacfCollector {
             .fold(
                 || {
                     (
-                        vec![0.0; width],
+                        vec![Complex::default(); width],
                         corr.scratch(),
                         Vec::new(),
-                        vec![0.0; lags],
+                        Vec::new(),
                     )
                 },
-                |(mut acc, mut s, mut series, mut out), c| {
+                |(mut acc, mut s, mut series, mut fa), c| {
                     // Gather a few atoms at once: their rows share cache lines.
                     let (j0, j1) = (c * CHUNK, ((c + 1) * CHUNK).min(m));
                     let w = (j1 - j0) * 3;
@@ -150,18 +162,22 @@ impl VacfCollector {
                     for q in 0..w {
                         let (j, axis) = (j0 + q / 3, q % 3);
                         let x = &series[q * b_len..(q + 1) * b_len];
-                        corr.crosscorr(&x[..a_len], x, &mut out, &mut s);
+                        fa.clear();
+                        fa.extend_from_slice(corr.spectrum(&x[..a_len], &mut s));
+                        let fb = corr.spectrum(x, &mut s);
                         for &g in &member[j] {
-                            let dst = &mut acc[(g * 3 + axis) * lags..][..lags];
-                            dst.iter_mut().zip(&out).for_each(|(d, v)| *d += v);
+                            let dst = &mut acc[(g * 3 + axis) * bins..][..bins];
+                            for ((d, a), b) in dst.iter_mut().zip(&fa).zip(fb) {
+                                *d += a.conj() * b;
+                            }
                         }
                     }
-                    (acc, s, series, out)
+                    (acc, s, series, fa)
                 },
             )
             .map(|(acc, ..)| acc)
             .reduce(
-                || vec![0.0; width],
+                || vec![Complex::default(); width],
                 |mut a, b| {
                     a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
                     a
@@ -184,12 +200,20 @@ impl VacfCollector {
                 "too few frames for a velocity autocorrelation".into(),
             ));
         }
+        // Σ over atoms and segments of the lag sums, from the summed spectra.
+        let lags = self.max_lag + 1;
+        let bins = self.corr.bins();
+        let mut sums = vec![0.0; self.n_groups * 3 * lags];
+        let mut s = self.corr.scratch();
+        for (k, out) in sums.chunks_mut(lags).enumerate() {
+            self.corr
+                .inverse(&self.acc[k * bins..(k + 1) * bins], out, &mut s);
+        }
         let source = self.source.unwrap_or(VelocitySource::Dump);
         let scale = match source {
             VelocitySource::Dump => 1.0,
             VelocitySource::FiniteDifference => 1.0 / (dt * dt),
         };
-        let lags = self.max_lag + 1;
         let keep = lags.min(n);
         let groups = sel
             .groups
@@ -199,7 +223,7 @@ impl VacfCollector {
                 let na = group.members.len() as f64;
                 let curve = |a: usize| {
                     (0..keep)
-                        .map(|k| self.acc[(g * 3 + a) * lags + k] * scale / (na * (n - k) as f64))
+                        .map(|k| sums[(g * 3 + a) * lags + k] * scale / (na * (n - k) as f64))
                         .collect()
                 };
                 GroupVacf {

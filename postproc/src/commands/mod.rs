@@ -1,6 +1,12 @@
 //! The subcommands: read the dump once, feed the analyses, write CSV/JSON/PNG.
 
+pub mod arrhenius;
+pub mod chains;
+pub mod flux;
 mod report;
+pub mod runreport;
+pub mod seedb;
+pub mod twopt;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;

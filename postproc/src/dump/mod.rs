@@ -1,10 +1,11 @@
 //! Streaming reader of LAMMPS text dumps (`dump atom` / `dump custom`).
 //!
 //! A reader thread decompresses and cuts the input into frames ([`split`]);
-//! batches of frames are parsed in parallel ([`parse`]); frames then reach the
-//! caller one by one, in order, sorted by atom id and unwrapped ([`unwrap`]).
-//! Only a few batches are in flight, so memory does not grow with the
-//! number of frames.
+//! batches of frames are parsed by one parser thread per core ([`parse`])
+//! while the caller works on earlier frames; frames then reach the caller
+//! one by one, in order, sorted by atom id and unwrapped ([`unwrap`]).
+//! Only a few batches are in flight, and their text chunks and row buffers
+//! are reused, so memory does not grow with the number of frames.
 
 pub mod columns;
 pub mod input;
@@ -16,12 +17,11 @@ use crate::error::{Error, Result};
 use crate::frame::Frame;
 use crate::progress::Progress;
 use parse::IdMap;
-use rayon::prelude::*;
 use split::{RawFrame, Split, Splitter};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, SyncSender};
-use std::sync::Arc;
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub use input::expand;
 
@@ -57,8 +57,12 @@ pub struct DumpInfo {
     pub warnings: Vec<String>,
 }
 
+/// A batch of frames and their parsed rows, in file order.
+type Parsed = (Vec<RawFrame>, Vec<Result<parse::Rows>>);
+
 enum Msg {
-    Frames(Vec<RawFrame>),
+    /// The parse of the next batch, still under way on a parser thread.
+    Frames(Receiver<Parsed>),
     Truncated {
         file: PathBuf,
         frame: usize,
@@ -68,8 +72,58 @@ enum Msg {
     Failed(Error),
 }
 
-const BATCH_BYTES: usize = 4 << 20;
+const BATCH_BYTES: usize = 2 << 20;
 const BATCH_FRAMES: usize = 32;
+/// Batches between the splitter and the consumer (parsed or being parsed).
+const IN_FLIGHT: usize = 3;
+
+/// One batch for a parser thread: frames, whether the first of them is the
+/// first frame of the stream (whose atom types are read), where to answer.
+type Job = (Vec<RawFrame>, bool, SyncSender<Parsed>);
+
+/// Position and velocity buffers handed back by the consumer for reuse:
+/// fresh ones for every frame cost page faults.
+type Pool = Mutex<Vec<Vec<[f64; 3]>>>;
+
+fn recycled(pool: &Pool) -> Vec<[f64; 3]> {
+    pool.lock()
+        .ok()
+        .and_then(|mut p| p.pop())
+        .unwrap_or_default()
+}
+
+/// Parses batches until the splitter stops sending them. Rows are put in id
+/// order here once the consumer has built the id map from the first frame.
+fn parse_jobs(jobs: &Mutex<std::sync::mpsc::Receiver<Job>>, map: &OnceLock<IdMap>, pool: &Pool) {
+    let mut ids = Vec::new();
+    loop {
+        let job = jobs.lock().map(|rx| rx.recv());
+        let Ok(Ok((batch, first, answer))) = job else {
+            return;
+        };
+        let mut rows = Vec::with_capacity(batch.len());
+        for (i, raw) in batch.iter().enumerate() {
+            let (pos, vel) = (recycled(pool), recycled(pool));
+            let buf = std::mem::take(&mut ids);
+            let parsed = parse::parse_rows_into(raw, first && i == 0, buf, pos, vel);
+            let parsed = match (parsed, map.get()) {
+                (Ok(r), Some(m)) if m.sorted.len() == raw.header.n_atoms => {
+                    parse::reorder(raw, r, m)
+                }
+                (parsed, _) => parsed,
+            };
+            rows.push(parsed.map(|mut r| {
+                // Sorted rows give their emptied id vector back.
+                if r.ids.is_empty() {
+                    ids = std::mem::take(&mut r.ids);
+                }
+                r
+            }));
+        }
+        // The consumer may have stopped early (an error): nothing to do then.
+        let _ = answer.send((batch, rows));
+    }
+}
 
 /// Reads `files` in order and calls `on_frame` for each kept frame.
 pub fn read(
@@ -84,16 +138,27 @@ pub fn read(
     let counter = Arc::new(AtomicU64::new(0));
     let progress = Progress::bytes(total, opts.progress, "reading");
     let every = opts.every.max(1);
+    let map = OnceLock::new();
+    let pool = Pool::default();
+    let (job_tx, job_rx) = channel::<Job>();
+    let job_rx = Mutex::new(job_rx);
     let result = std::thread::scope(|scope| {
-        let (tx, rx) = sync_channel::<Msg>(2);
+        let (tx, rx) = sync_channel::<Msg>(IN_FLIGHT);
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        for _ in 0..threads {
+            scope.spawn(|| parse_jobs(&job_rx, &map, &pool));
+        }
         let producer_counter = counter.clone();
         let max_frames = opts.max_frames;
-        scope.spawn(move || produce(files, producer_counter, tx, every, max_frames));
-        let mut state = Consumer::new(files);
+        scope.spawn(move || produce(files, producer_counter, tx, job_tx, every, max_frames));
+        let mut state = Consumer::new(files, &map, &pool);
         for msg in rx {
             match msg {
-                Msg::Frames(batch) => {
-                    state.batch(batch, &mut on_frame)?;
+                Msg::Frames(parsed) => {
+                    let Ok((batch, rows)) = parsed.recv() else {
+                        return Err(Error::Invalid("a dump parser thread failed".into()));
+                    };
+                    state.batch(batch, rows, &mut on_frame)?;
                     progress.set(counter.load(Ordering::Relaxed));
                 }
                 Msg::Truncated {
@@ -130,6 +195,7 @@ fn produce(
     files: &[PathBuf],
     counter: Arc<AtomicU64>,
     tx: SyncSender<Msg>,
+    jobs: Sender<Job>,
     every: usize,
     max_frames: Option<usize>,
 ) {
@@ -137,9 +203,15 @@ fn produce(
     let mut kept = 0;
     let mut batch = Vec::new();
     let mut bytes = 0;
-    let flush = |batch: &mut Vec<RawFrame>, bytes: &mut usize| -> bool {
+    let mut first = true;
+    let mut flush = |batch: &mut Vec<RawFrame>, bytes: &mut usize| -> bool {
         *bytes = 0;
-        batch.is_empty() || tx.send(Msg::Frames(std::mem::take(batch))).is_ok()
+        if batch.is_empty() {
+            return true;
+        }
+        let (answer, parsed) = sync_channel(1);
+        let job = (std::mem::take(batch), std::mem::take(&mut first), answer);
+        jobs.send(job).is_ok() && tx.send(Msg::Frames(parsed)).is_ok()
     };
     for path in files {
         let src = match input::open(path, counter.clone()) {
@@ -197,8 +269,10 @@ fn produce(
     flush(&mut batch, &mut bytes);
 }
 
-struct Consumer {
-    map: Option<IdMap>,
+struct Consumer<'m> {
+    /// Set from the first frame; parser threads then sort rows by id themselves.
+    map: &'m OnceLock<IdMap>,
+    pool: &'m Pool,
     types: Arc<Vec<u32>>,
     continuity: unwrap::Continuity,
     continuity_used: bool,
@@ -208,10 +282,11 @@ struct Consumer {
     info: DumpInfo,
 }
 
-impl Consumer {
-    fn new(files: &[PathBuf]) -> Consumer {
+impl<'m> Consumer<'m> {
+    fn new(files: &[PathBuf], map: &'m OnceLock<IdMap>, pool: &'m Pool) -> Consumer<'m> {
         Consumer {
-            map: None,
+            map,
+            pool,
             types: Arc::new(Vec::new()),
             continuity: Default::default(),
             continuity_used: false,
@@ -225,48 +300,48 @@ impl Consumer {
         }
     }
 
+    /// Delivers a parsed batch in order; the first error stops it.
     fn batch(
         &mut self,
         batch: Vec<RawFrame>,
+        parsed: Vec<Result<parse::Rows>>,
         on_frame: &mut impl FnMut(&Frame) -> Result<()>,
     ) -> Result<()> {
-        let mut first = None;
-        if self.map.is_none() {
-            let raw = &batch[0];
-            let rows = parse::parse_rows(raw, true)?;
-            let map = IdMap::new(&rows.ids).map_err(|d| parse::duplicate_error(raw, &rows, d))?;
-            self.types = Arc::new(
-                rows.types
-                    .clone()
-                    .unwrap_or_else(|| vec![1; raw.header.n_atoms]),
-            );
-            self.info.n_atoms = raw.header.n_atoms;
-            self.info.velocities = raw.header.columns.velocities;
-            self.info.coords = raw.header.columns.describe().to_string();
-            let rows = parse::reorder(raw, rows, &map)?;
-            self.map = Some(map);
-            first = Some(rows);
-        }
-        let map = self.map.as_ref().expect("set above");
-        let n = self.info.n_atoms;
-        for raw in &batch {
-            if raw.header.n_atoms != n {
-                return Err(raw.error(
-                    raw.count_line,
-                    format!(
-                        "the atom count changed from {n} to {}; every frame must hold the same atoms",
-                        raw.header.n_atoms
-                    ),
-                ));
+        for (raw, rows) in batch.iter().zip(parsed) {
+            if let Some(map) = self.map.get() {
+                let n = map.sorted.len();
+                if raw.header.n_atoms != n {
+                    return Err(raw.error(
+                        raw.count_line,
+                        format!(
+                            "the atom count changed from {n} to {}; every frame must hold \
+                             the same atoms",
+                            raw.header.n_atoms
+                        ),
+                    ));
+                }
             }
-        }
-        let skip = first.is_some() as usize;
-        let parsed: Vec<Result<parse::Rows>> = batch[skip..]
-            .par_iter()
-            .map(|raw| parse::parse_rows(raw, false).and_then(|r| parse::reorder(raw, r, map)))
-            .collect();
-        for (raw, rows) in batch.iter().zip(first.into_iter().map(Ok).chain(parsed)) {
-            let rows = rows?;
+            let mut rows = rows?;
+            match self.map.get() {
+                None => {
+                    let map =
+                        IdMap::new(&rows.ids).map_err(|d| parse::duplicate_error(raw, &rows, d))?;
+                    self.types = Arc::new(
+                        rows.types
+                            .take()
+                            .unwrap_or_else(|| vec![1; raw.header.n_atoms]),
+                    );
+                    self.info.n_atoms = raw.header.n_atoms;
+                    self.info.velocities = raw.header.columns.velocities;
+                    self.info.coords = raw.header.columns.describe().to_string();
+                    rows = parse::reorder(raw, rows, &map)?;
+                    // Only this thread sets it.
+                    let _ = self.map.set(map);
+                }
+                // Parsed before the map was known: sort here.
+                Some(map) if !rows.ids.is_empty() => rows = parse::reorder(raw, rows, map)?,
+                Some(_) => {}
+            }
             self.deliver(raw, rows, on_frame)?;
         }
         Ok(())
@@ -307,7 +382,7 @@ impl Consumer {
             if jump > unwrap::SUSPICIOUS_JUMP {
                 self.jumps += 1;
                 if self.first_jump.is_none() {
-                    let id = self.map.as_ref().map_or(0, |m| m.sorted[atom]);
+                    let id = self.map.get().map_or(0, |m| m.sorted[atom]);
                     self.first_jump = Some((id, raw.ordinal + 1, jump));
                 }
             }
@@ -316,7 +391,7 @@ impl Consumer {
             index: self.info.n_frames,
             step,
             cell: raw.header.cell,
-            ids: self.map.as_ref().expect("set").sorted.clone(),
+            ids: self.map.get().expect("set").sorted.clone(),
             types: self.types.clone(),
             pos,
             vel: rows.vel,
@@ -324,7 +399,14 @@ impl Consumer {
         self.info.velocities &= frame.vel.is_some();
         self.info.steps.push(step);
         self.info.n_frames += 1;
-        on_frame(&frame)
+        on_frame(&frame)?;
+        if let Ok(mut pool) = self.pool.lock() {
+            if pool.len() < 64 {
+                pool.push(frame.pos);
+                pool.extend(frame.vel);
+            }
+        }
+        Ok(())
     }
 
     fn finish(mut self) -> DumpInfo {

@@ -10,7 +10,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-const CHUNK: usize = 16 << 20;
+const CHUNK: usize = 8 << 20;
 
 #[derive(Clone, Debug)]
 pub struct Header {
@@ -69,6 +69,9 @@ pub struct Splitter {
     /// 1-based number of the line starting at `pos`.
     line: u64,
     columns: Option<(Vec<u8>, Arc<Columns>)>,
+    /// Earlier chunks, reused once no frame points into them any more:
+    /// fresh memory for every chunk costs page faults.
+    spare: Vec<Arc<Vec<u8>>>,
 }
 
 fn trim(b: &[u8]) -> &[u8] {
@@ -93,6 +96,7 @@ impl Splitter {
             eof: false,
             line: 1,
             columns: None,
+            spare: Vec::new(),
         }
     }
 
@@ -103,19 +107,32 @@ impl Splitter {
     /// Moves the unread bytes to a fresh chunk and reads more after them.
     /// Offsets relative to `pos` stay valid.
     fn refill(&mut self) -> Result<()> {
-        let rest = self.data();
-        let cap = CHUNK.max(rest.len() * 2);
-        let mut v = Vec::with_capacity(cap);
-        v.extend_from_slice(rest);
-        let want = (cap - v.len()) as u64;
-        let got = (&mut self.src)
-            .take(want)
-            .read_to_end(&mut v)
-            .map_err(|e| Error::io(&*self.file, e))?;
-        if (got as u64) < want {
-            self.eof = true;
+        let rest = self.data().len();
+        let cap = CHUNK.max(rest * 2);
+        let mut v = match self.spare.iter().position(|c| Arc::strong_count(c) == 1) {
+            Some(i) => Arc::try_unwrap(self.spare.swap_remove(i)).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        // Filled with old bytes rather than cleared: no zeroing on reuse.
+        v.resize(cap, 0);
+        v[..rest].copy_from_slice(self.data());
+        let mut filled = rest;
+        while filled < cap {
+            match self.src.read(&mut v[filled..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(k) => filled += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io(&*self.file, e)),
+            }
         }
-        self.chunk = Arc::new(v);
+        v.truncate(filled);
+        let old = std::mem::replace(&mut self.chunk, Arc::new(v));
+        if self.spare.len() < 3 && old.capacity() > 0 {
+            self.spare.push(old);
+        }
         self.pos = 0;
         Ok(())
     }

@@ -111,3 +111,6 @@ pub fn line_plot(
     root.present().map_err(|e| err(e.to_string()))?;
     Ok(())
 }
+
+pub mod heatmap;
+pub use heatmap::{error_bar_plot, heat_map};

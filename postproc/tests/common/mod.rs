@@ -366,3 +366,5 @@ pub fn dump_text(
 pub fn postproc() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_postproc"))
 }
+
+pub mod planted;

@@ -1,0 +1,261 @@
+//! `postproc flux`: the flux maps F_x(y,z), F_y(x,z), F_z(x,y) of paper A
+//! (eqs. 6–8) and the crossing counts per lattice line and plane.
+
+use super::{early_dt, frame_dt, print_warnings, read_opts, InputArgs, TimeArgs};
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use postproc::analysis::flux::{Flux, FluxAccumulator, FluxParams};
+use postproc::analysis::lattice::{transverse, Lattice, AXES};
+use postproc::dump::{self, DumpInfo};
+use postproc::out::{num, write_csv, write_json};
+use postproc::plot::heat_map;
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::Path;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LatticeKind {
+    /// Simple cubic (and its orthorhombic stretches): one site per a_x·a_y·a_z.
+    Sc,
+}
+
+#[derive(Args, Clone)]
+pub struct LatticeArgs {
+    /// Reference lattice type.
+    #[arg(long, value_enum, default_value = "sc")]
+    pub lattice: LatticeKind,
+    /// Lattice constant, Å (default: (V/N)^(1/3) of the first frame); sites
+    /// are placed where the first frame's atoms sit.
+    #[arg(long)]
+    pub a: Option<f64>,
+}
+
+impl LatticeArgs {
+    pub fn detect(&self, f: &postproc::Frame) -> postproc::error::Result<Lattice> {
+        match self.lattice {
+            LatticeKind::Sc => Lattice::detect(f, self.a),
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct FluxArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub time: TimeArgs,
+    #[command(flatten)]
+    pub lattice: LatticeArgs,
+    /// Moving-average window for the positions, ps.
+    #[arg(long, default_value_t = 1.0)]
+    pub smooth: f64,
+    /// Δt of eq. 6: crossings are counted between t and t+Δt, ps.
+    #[arg(long, default_value_t = 1.0)]
+    pub interval: f64,
+    /// Start of the window t1, ps after the first frame read.
+    #[arg(long, default_value_t = 0.0)]
+    pub t1: f64,
+    /// End of the window t2, ps after the first frame read (default: the end).
+    #[arg(long)]
+    pub t2: Option<f64>,
+    /// Cutoff radius R1 of f_c, Å (default d/3, d = nearest-neighbour spacing).
+    #[arg(long)]
+    pub r1: Option<f64>,
+    /// Cutoff radius R2 of f_c, Å (default d/2).
+    #[arg(long)]
+    pub r2: Option<f64>,
+    /// Map grid points per lattice spacing.
+    #[arg(long, default_value_t = 8)]
+    pub subdiv: usize,
+}
+
+pub struct FluxRun {
+    pub flux: Flux,
+    pub lattice: Lattice,
+    pub info: DumpInfo,
+    pub dt: f64,
+    pub r: [f64; 2],
+}
+
+fn frames_of(ps: f64, dt: f64, what: &str) -> Result<usize> {
+    if !ps.is_finite() || ps < 0.0 {
+        bail!("{what} must be a non-negative time in ps");
+    }
+    Ok((ps / dt).round() as usize)
+}
+
+pub fn compute(a: &FluxArgs) -> Result<FluxRun> {
+    let clock = a.time.clock()?;
+    let files = dump::expand(&a.input.dump)?;
+    let dt0 = early_dt(&files, clock, a.input.every)?;
+    let smooth = frames_of(a.smooth, dt0, "--smooth")?.max(1);
+    let interval = frames_of(a.interval, dt0, "--interval")?;
+    if interval == 0 {
+        bail!(
+            "--interval {} ps is shorter than one frame ({dt0} ps)",
+            a.interval
+        );
+    }
+    let first = frames_of(a.t1, dt0, "--t1")?;
+    let last = a.t2.map(|t| frames_of(t, dt0, "--t2")).transpose()?;
+    let mut acc: Option<(FluxAccumulator, Lattice, [f64; 2])> = None;
+    let info = dump::read(&files, &read_opts(&a.input), |f| {
+        if acc.is_none() {
+            let lat = a.lattice.detect(f)?;
+            let d = lat.nn_distance();
+            let r = [a.r1.unwrap_or(d / 3.0), a.r2.unwrap_or(d / 2.0)];
+            let p = FluxParams {
+                lattice: lat,
+                smooth,
+                interval,
+                first,
+                last,
+                r1: r[0],
+                r2: r[1],
+                subdiv: a.subdiv,
+            };
+            acc = Some((FluxAccumulator::new(p, f.n_atoms())?, lat, r));
+        }
+        acc.as_mut().expect("set above").0.push(f)
+    })?;
+    print_warnings(&info);
+    let dt = frame_dt(clock, &info, a.input.every)?;
+    let (acc, lattice, r) = acc.expect("at least one frame");
+    Ok(FluxRun {
+        flux: acc.finish()?,
+        lattice,
+        info,
+        dt,
+        r,
+    })
+}
+
+fn write_text(path: &Path, text: &str) -> Result<()> {
+    let mut f = std::fs::File::create(path).with_context(|| path.display().to_string())?;
+    f.write_all(text.as_bytes())
+        .with_context(|| path.display().to_string())
+}
+
+/// Writes the maps, the counts and the JSON summary into `out`.
+pub fn write(run: &FluxRun, out: &Path, plot: bool, smooth: f64, interval: f64) -> Result<Value> {
+    std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
+    let lat = &run.lattice;
+    let mut lines = Vec::new();
+    let mut lines_csv = String::from("axis,coord1_A,coord2_A,net,gross\n");
+    let mut planes_csv = String::from("axis,plane_A,net,gross\n");
+    let mut maps = serde_json::Map::new();
+    for (axis, axis_name) in AXES.iter().enumerate() {
+        let lc = &run.flux.lines[axis];
+        let (ta, tb) = transverse(axis);
+        for ja in 0..lc.n_lines[0] {
+            for jb in 0..lc.n_lines[1] {
+                let line = ja * lc.n_lines[1] + jb;
+                let gross = lc.line_gross(line);
+                if gross == 0 {
+                    continue;
+                }
+                let net = lc.line_net(line);
+                let c = [lat.site_coord(ja as i64, ta), lat.site_coord(jb as i64, tb)];
+                lines_csv += &format!("{},{:.6},{:.6},{net},{gross}\n", axis_name, c[0], c[1]);
+                lines.push(
+                    json!({"axis": axis_name, "coord_A": [c[0], c[1]], "net": net, "gross": gross}),
+                );
+            }
+        }
+        for p in 0..lc.n_planes {
+            planes_csv += &format!(
+                "{},{:.6},{},{}\n",
+                AXES[axis],
+                lat.plane_coord(p, axis),
+                lc.plane_net(p),
+                lc.plane_gross(p)
+            );
+        }
+        let m = &run.flux.maps[axis];
+        let (nu, nv) = (m.u.len(), m.v.len());
+        let cu: Vec<f64> = (0..nu * nv).map(|k| m.u[k % nu]).collect();
+        let cv: Vec<f64> = (0..nu * nv).map(|k| m.v[k / nu]).collect();
+        let name = format!("flux_{}", AXES[axis]);
+        let csv = out.join(format!("{name}.csv"));
+        write_csv(
+            &csv,
+            &[
+                (format!("{}_A", AXES[ta]), &cu),
+                (format!("{}_A", AXES[tb]), &cv),
+                (format!("F_{}", AXES[axis]), &m.values),
+            ],
+        )?;
+        let mut entry = json!({
+            "csv": csv.display().to_string(),
+            "grid": [nu, nv],
+            "max": num(m.values.iter().cloned().fold(f64::MIN, f64::max)),
+            "min": num(m.values.iter().cloned().fold(f64::MAX, f64::min)),
+        });
+        if plot {
+            let png = out.join(format!("{name}.png"));
+            heat_map(
+                &png,
+                &format!("F_{}({},{})", AXES[axis], AXES[ta], AXES[tb]),
+                &format!("{} (Å)", AXES[ta]),
+                &format!("{} (Å)", AXES[tb]),
+                &m.u,
+                &m.v,
+                &m.values,
+                "crossings",
+            )?;
+            entry["png"] = json!(png.display().to_string());
+        }
+        maps.insert(AXES[axis].to_string(), entry);
+    }
+    let lines_path = out.join("flux_lines.csv");
+    let planes_path = out.join("flux_planes.csv");
+    write_text(&lines_path, &lines_csv)?;
+    write_text(&planes_path, &planes_csv)?;
+    let samples = &run.flux.samples;
+    let summary = json!({
+        "lines": lines,
+        "maps": maps,
+        "lines_csv": lines_path.display().to_string(),
+        "planes_csv": planes_path.display().to_string(),
+        "lattice": {
+            "n": lat.n, "spacing_A": lat.spacing, "origin_A": lat.origin,
+            "nn_distance_A": lat.nn_distance(),
+        },
+        "R1_A": run.r[0],
+        "R2_A": run.r[1],
+        "smooth_ps": smooth,
+        "interval_ps": interval,
+        "t1_ps": samples.first().map(|&s| s as f64 * run.dt),
+        "t2_ps": samples.last().map(|&s| s as f64 * run.dt),
+        "n_samples": samples.len(),
+        "n_frames": run.info.n_frames,
+        "dt_ps": run.dt,
+        "sign": "+1 per midplane crossed towards +axis",
+        "files": run.info.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+        "warnings": run.info.warnings,
+    });
+    write_json(&out.join("flux.json"), &summary)?;
+    Ok(summary)
+}
+
+pub fn run(a: FluxArgs) -> Result<()> {
+    let r = compute(&a)?;
+    let summary = write(&r, &a.input.out, !a.input.no_plot, a.smooth, a.interval)?;
+    if a.input.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        let lines = summary["lines"].as_array().map_or(0, |l| l.len());
+        println!(
+            "{} smoothed samples, {} lattice lines with crossings",
+            r.flux.samples.len(),
+            lines
+        );
+        for (lc, axis_name) in r.flux.lines.iter().zip(AXES) {
+            let net: i64 = lc.net.iter().sum();
+            let gross: u64 = lc.gross.iter().sum();
+            println!("  along {axis_name}: net {net:+}, gross {gross}");
+        }
+        println!("outputs in {}", a.input.out.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! Diverging heat maps (flux maps, Fig. 4a,b of paper A) and points with
+//! error bars (Arrhenius plot, Fig. 2d).
+
+use super::{register_font, PALETTE};
+use crate::error::{Error, Result};
+use plotters::prelude::*;
+use std::path::Path;
+
+/// Zero is this neutral grey; positive values shade to red, negative to blue.
+const NEUTRAL: (f64, f64, f64) = (235.0, 235.0, 235.0);
+const RED: (f64, f64, f64) = (200.0, 20.0, 30.0);
+const BLUE: (f64, f64, f64) = (25.0, 60.0, 200.0);
+
+fn colour(v: f64, vmax: f64) -> RGBColor {
+    let t = if vmax > 0.0 {
+        (v / vmax).clamp(-1.0, 1.0)
+    } else {
+        0.0
+    };
+    let to = if t >= 0.0 { RED } else { BLUE };
+    let s = t.abs();
+    let mix = |a: f64, b: f64| (a + (b - a) * s).round() as u8;
+    RGBColor(
+        mix(NEUTRAL.0, to.0),
+        mix(NEUTRAL.1, to.1),
+        mix(NEUTRAL.2, to.2),
+    )
+}
+
+fn err(path: &Path) -> impl Fn(String) -> Error + '_ {
+    move |e| Error::Invalid(format!("{}: cannot draw the figure: {e}", path.display()))
+}
+
+// Titles, axes and the grid are all needed and all different: a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
+/// `values[j * x.len() + i]` at (x[i], y[j]) on a regular grid; a symmetric
+/// colour scale ±max|value| with a colour bar.
+pub fn heat_map(
+    path: &Path,
+    title: &str,
+    xlabel: &str,
+    ylabel: &str,
+    x: &[f64],
+    y: &[f64],
+    values: &[f64],
+    bar_label: &str,
+) -> Result<()> {
+    register_font();
+    let e = err(path);
+    let dx = if x.len() > 1 { x[1] - x[0] } else { 1.0 };
+    let dy = if y.len() > 1 { y[1] - y[0] } else { 1.0 };
+    let (x0, x1) = (x[0] - 0.5 * dx, x[x.len() - 1] + 0.5 * dx);
+    let (y0, y1) = (y[0] - 0.5 * dy, y[y.len() - 1] + 0.5 * dy);
+    let vmax = values
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, |m, v| m.max(v.abs()));
+    let root = BitMapBackend::new(path, (860, 720)).into_drawing_area();
+    root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+    let (left, right) = root.split_horizontally(720);
+    let mut chart = ChartBuilder::on(&left)
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|x| e(x.to_string()))?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(xlabel)
+        .y_desc(ylabel)
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(|x| e(x.to_string()))?;
+    let nx = x.len();
+    chart
+        .draw_series(values.iter().enumerate().map(|(k, &v)| {
+            let (i, j) = (k % nx, k / nx);
+            Rectangle::new(
+                [
+                    (x[i] - 0.5 * dx, y[j] - 0.5 * dy),
+                    (x[i] + 0.5 * dx, y[j] + 0.5 * dy),
+                ],
+                colour(v, vmax).filled(),
+            )
+        }))
+        .map_err(|x| e(x.to_string()))?;
+    let top = if vmax > 0.0 { vmax } else { 1.0 };
+    let mut bar = ChartBuilder::on(&right)
+        .margin_top(45)
+        .margin_bottom(57)
+        .margin_right(10)
+        .y_label_area_size(70)
+        .caption(bar_label, ("sans-serif", 14))
+        .build_cartesian_2d(0.0..1.0, -top..top)
+        .map_err(|x| e(x.to_string()))?;
+    bar.configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(|x| e(x.to_string()))?;
+    let steps = 100;
+    bar.draw_series((0..steps).map(|s| {
+        let a = -top + 2.0 * top * s as f64 / steps as f64;
+        let b = a + 2.0 * top / steps as f64;
+        Rectangle::new([(0.0, a), (1.0, b)], colour(0.5 * (a + b), top).filled())
+    }))
+    .map_err(|x| e(x.to_string()))?;
+    root.present().map_err(|x| e(x.to_string()))?;
+    Ok(())
+}
+
+/// Points with vertical error bars and an optional fitted line.
+pub fn error_bar_plot(
+    path: &Path,
+    title: &str,
+    xlabel: &str,
+    ylabel: &str,
+    pts: &[(f64, f64, f64)],
+    line: Option<(&[f64], &[f64])>,
+) -> Result<()> {
+    register_font();
+    let e = err(path);
+    let fin: Vec<&(f64, f64, f64)> = pts
+        .iter()
+        .filter(|p| p.0.is_finite() && p.1.is_finite())
+        .collect();
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for p in &fin {
+        let s = if p.2.is_finite() { p.2 } else { 0.0 };
+        x0 = x0.min(p.0);
+        x1 = x1.max(p.0);
+        y0 = y0.min(p.1 - s);
+        y1 = y1.max(p.1 + s);
+    }
+    if let Some((lx, ly)) = line {
+        for (&a, &b) in lx.iter().zip(ly) {
+            if a.is_finite() && b.is_finite() {
+                y0 = y0.min(b);
+                y1 = y1.max(b);
+            }
+        }
+    }
+    if x0 > x1 {
+        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+    }
+    let px = 0.05 * (x1 - x0).abs().max(1e-12);
+    let py = 0.08 * (y1 - y0).abs().max(1e-12);
+    let root = BitMapBackend::new(path, (900, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0 - px..x1 + px, y0 - py..y1 + py)
+        .map_err(|x| e(x.to_string()))?;
+    chart
+        .configure_mesh()
+        .x_desc(xlabel)
+        .y_desc(ylabel)
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(|x| e(x.to_string()))?;
+    let c = PALETTE[0];
+    let bar = |p: &&(f64, f64, f64)| {
+        let s = if p.2.is_finite() { p.2 } else { 0.0 };
+        PathElement::new(vec![(p.0, p.1 - s), (p.0, p.1 + s)], c.stroke_width(2))
+    };
+    chart
+        .draw_series(fin.iter().map(bar))
+        .map_err(|x| e(x.to_string()))?;
+    chart
+        .draw_series(fin.iter().map(|p| Circle::new((p.0, p.1), 4, c.filled())))
+        .map_err(|x| e(x.to_string()))?;
+    if let Some((lx, ly)) = line {
+        let data: Vec<(f64, f64)> = lx.iter().copied().zip(ly.iter().copied()).collect();
+        chart
+            .draw_series(LineSeries::new(data, PALETTE[1].stroke_width(2)))
+            .map_err(|x| e(x.to_string()))?;
+    }
+    root.present().map_err(|x| e(x.to_string()))?;
+    Ok(())
+}
