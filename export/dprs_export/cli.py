@@ -1,4 +1,4 @@
-"""Command line: ``dprs-export deepmd IN -o OUT.onnx [--precision float64|float32]``."""
+"""Command line: ``dprs-export deepmd IN -o OUT.onnx [--precision float64|float32|mixed]``."""
 
 from __future__ import annotations
 
@@ -15,13 +15,24 @@ def _deepmd(a):
 
     out = Path(a.output) if a.output else Path(a.input).with_suffix(".onnx")
     try:
-        m = convert(a.input, out, precision=a.precision)
+        compress = None
+        if a.compress:
+            compress = dict(rmin=a.compress_rmin, tol=a.compress_tol,
+                            max_degree=a.compress_max_degree)
+        m = convert(a.input, out, precision=a.precision, compress=compress)
     except Unsupported as e:
         print(f"dprs-export: {a.input}: unsupported DeePMD-kit model: {e}", file=sys.stderr)
         return 2
     md = {p.key: p.value for p in m.metadata_props}
     print(f"dprs-export: wrote {out} ({md['dprs.source']}, {a.precision}, type map "
           f"{md['dprs.type_map']}, rcut {md['dprs.rcut']}, sel {md['dprs.sel']})")
+    if "dprs.compression" in md:
+        import json
+        c = json.loads(md["dprs.compression"])
+        degs = sorted({n["degree"] for n in c["nets"]})
+        worst = max(max(n["value_err"], n["derivative_err"]) for n in c["nets"])
+        print(f"dprs-export: compressed {len(c['nets'])} embedding net(s), r >= {c['rmin']} Å: "
+              f"Chebyshev degree {degs}, max relative error {worst:.1e} (value, d/dx)")
     return 0
 
 
@@ -39,8 +50,19 @@ def main(argv=None):
                     "export/fixtures/make_fixtures.py, or DeePMD-kit's .yaml).")
     d.add_argument("input", metavar="IN")
     d.add_argument("-o", "--output", metavar="OUT.onnx")
-    d.add_argument("--precision", choices=["float64", "float32"], default="float64",
-                   help="floating-point type of the ONNX graph (default float64)")
+    d.add_argument("--precision", choices=["float64", "float32", "mixed"], default="float64",
+                   help="floating-point type of the ONNX graph (default float64); mixed: "
+                        "float64 inputs, geometry and outputs, float32 networks")
+    d.add_argument("--compress", action="store_true",
+                   help="replace the se_e2_a embedding nets by Chebyshev expansions in the "
+                        "embedding input (tabulation, like `dp compress`; see "
+                        "docs/dprs-export.md)")
+    d.add_argument("--compress-rmin", type=float, default=1.0, metavar="Å",
+                   help="smallest neighbour distance the expansion covers (default 1.0)")
+    d.add_argument("--compress-tol", type=float, default=1e-10,
+                   help="relative accuracy of the embedding and its derivative (default 1e-10)")
+    d.add_argument("--compress-max-degree", type=int, default=256,
+                   help="highest Chebyshev degree tried (default 256)")
     d.set_defaults(func=_deepmd)
     a = ap.parse_args(argv)
     return a.func(a)

@@ -175,8 +175,22 @@ def _collection(coll, tf_fitting=False):
     return int(coll["ndim"]), int(coll["ntypes"]), nets
 
 
-def build(data, precision="float64", model_name=None):
-    """ONNX ModelProto for a serialized DeePMD-kit model dict."""
+PRECISIONS = ("float64", "float32", "mixed")
+
+
+def build(data, precision="float64", model_name=None, compress=None):
+    """ONNX ModelProto for a serialized DeePMD-kit model dict.
+
+    ``precision``: ``float64``/``float32`` — the whole graph in that type;
+    ``mixed`` — float64 interface, geometry, environment matrix, energy bias
+    and gradient assembly, float32 networks (embedding, descriptor contraction,
+    fitting and their backward).
+
+    ``compress``: None, or dict(rmin=Å, tol=relative, max_degree=int) to replace
+    the se_e2_a embedding nets by Chebyshev expansions (see compress.py);
+    ``build`` then records what it did in ``build.last_compression``."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision {precision!r} (expected one of {PRECISIONS})")
     descriptor = check_supported(data)
     model = data.get("model", data)
     desc, fit = model["descriptor"], model["fitting"]
@@ -200,7 +214,9 @@ def build(data, precision="float64", model_name=None):
     davg = np.asarray(dvars["davg"], dtype=np.float64).reshape(ntypes, nnei, ncol)
     dstd = np.asarray(dvars["dstd"], dtype=np.float64).reshape(ntypes, nnei, ncol)
 
-    g = Graph({"float64": np.float64, "float32": np.float32}[precision])
+    mixed = precision == "mixed"
+    g = Graph({"float64": np.float64, "float32": np.float32, "mixed": np.float64}[precision])
+    outer = g.dtype                                  # interface / geometry precision
     F = g.elem
     inputs = [helper.make_tensor_value_info("rij", F, ["nloc", "nnei", 3]),
               helper.make_tensor_value_info("nbr_type", TensorProto.INT64, ["nloc", "nnei"]),
@@ -246,27 +262,39 @@ def build(data, precision="float64", model_name=None):
     two_side = endim == 2
     if endim not in (1, 2) or entypes != ntypes:
         raise Unsupported(f"embedding collection ndim={endim} ntypes={entypes}")
+    # networks from here on: float32 in mixed precision
+    if mixed:
+        g.set_dtype(np.float32)
+        e = g.cast(e)
+    M = int(next(n for n in emb if n is not None).layers[-1]["w"].shape[1])
     onehot = [g.unsqueeze(g.unsqueeze(g.one_hot_mask("atype", t), [1]), [2])  # [N,1,1]
               for t in range(ntypes)]
     G_parts, tapes = [], []
-    for tt in range(ntypes):
-        s = g.slice(g.slice(e, int(sec[tt]), int(sec[tt + 1]), 1), 0, 1, 2)  # [N,sel,1]
+    if compress is not None:
+        if radial:
+            raise Unsupported("--compress supports se_e2_a only")
+        cheb = _chebyshev_sections(g, e, emb, two_side, ntypes, sel, sec, davg, dstd,
+                                   rcut_smth, rcut, protection, compress)
+    for tt in range(ntypes if compress is None else 0):
+        nsel = int(sel[tt])
+        # the nets run on 2-D [N*sel, width] tensors: MatMul + Add fuse into Gemm
+        s = g.reshape(g.slice(g.slice(e, int(sec[tt]), int(sec[tt + 1]), 1), 0, 1, 2),
+                      [-1, 1])                                           # [N*sel,1]
         if two_side:
             outs = []
             tp = []
             for ti in range(ntypes):
                 net = emb[ti + tt * ntypes]   # NetworkCollection key (ti, tt)
                 y, tape = net.forward(g, s)
-                outs.append(g.mul(y, onehot[ti]))
+                outs.append(g.mul(g.reshape(y, [-1, nsel, M]), onehot[ti]))
                 tp.append((ti, tape))
             G_parts.append(g.sum_all(outs))
             tapes.append(tp)
         else:
             y, tape = emb[tt].forward(g, s)
-            G_parts.append(y)
+            G_parts.append(g.reshape(y, [-1, nsel, M]))
             tapes.append([(None, tape)])
-    G = g.concat(G_parts, axis=1)                                        # [N,K,M]
-    M = int(emb[0].layers[-1]["w"].shape[1])
+    G = g.concat(G_parts, axis=1) if G_parts else None                   # [N,K,M]
 
     if radial:
         if tf_src:
@@ -282,7 +310,17 @@ def build(data, precision="float64", model_name=None):
             D = g.sum_all(Dparts)                                        # [N,M]
     else:
         axis = int(desc["axis_neuron"])
-        gr = g.scale(g.matmul(g.transpose(G, [0, 2, 1]), e), 1.0 / nnei, 4)  # [N,M,4]
+        if compress is None:
+            gr = g.scale(g.matmul(g.transpose(G, [0, 2, 1]), e), 1.0 / nnei, 4)  # [N,M,4]
+        else:
+            # gr = sum_k G(x_k)^T e_k = C^T (sum_k T(y_k) e_k^T): G is never formed
+            grt = []
+            for sc in cheb:
+                A = g.matmul(sc["t"], sc["e"])                           # [N,Q,4]
+                grt.append(g.sum_all([g.matmul(cT, A) if oh is None else
+                                      g.mul(g.matmul(cT, A), oh)
+                                      for cT, _, _, oh in sc["coef"]]))  # [N,M,4]
+            gr = g.scale(g.sum_all(grt), 1.0 / nnei, 4)
         gr1 = g.slice(gr, 0, axis, 1)                                    # [N,A,4]
         Dm = g.matmul(gr, g.transpose(gr1, [0, 2, 1]))                   # [N,M,A]
         D = g.reshape(Dm, [-1, M * axis])
@@ -305,8 +343,14 @@ def build(data, precision="float64", model_name=None):
         y, tape = fnets[t].forward(g, D)                                 # [N,1]
         Eparts.append(g.mul(y, type_mask[t]))
         ftapes.append(tape)
-    E = g.add(g.reshape(g.sum_all(Eparts), [-1]), g.gather(g.const(bias, "bias"), "atype"))
+    Enet = g.reshape(g.sum_all(Eparts), [-1])
+    if mixed:
+        g.set_dtype(outer)
+        Enet = g.cast(Enet)
+    E = g.add(Enet, g.gather(g.const(bias, "bias"), "atype"))
     g.nodes.append(helper.make_node("Identity", [E], ["atom_energy"]))
+    if mixed:
+        g.set_dtype(np.float32)
 
     # ---- backward -------------------------------------------------------
     dD = g.sum_all([Net.backward(g, ftapes[t], type_mask[t]) for t in range(ntypes)])  # [N,nd]
@@ -325,18 +369,39 @@ def build(data, precision="float64", model_name=None):
         P[np.arange(axis), np.arange(axis)] = 1.0
         dgr = g.add(dgr, g.matmul(g.const(P, "pick"), dgr1))
         draw = g.scale(dgr, 1.0 / nnei, 4)                           # [N,M,4]
-        dG = g.matmul(e, g.transpose(draw, [0, 2, 1]))                   # [N,K,M]
-        de = g.matmul(G, draw)                                           # [N,K,4]
-        for tt in range(ntypes):
-            dGparts.append(g.slice(dG, int(sec[tt]), int(sec[tt + 1]), 1))
+        if compress is None:
+            dG = g.matmul(e, g.transpose(draw, [0, 2, 1]))               # [N,K,M]
+            de = g.matmul(G, draw)                                       # [N,K,4]
+            for tt in range(ntypes):
+                dGparts.append(g.slice(dG, int(sec[tt]), int(sec[tt + 1]), 1))
+        else:
+            de_parts, ds_cparts = [], []
+            for sc in cheb:
+                def contract(k):
+                    return g.sum_all([g.matmul(cs[k], draw) if cs[3] is None else
+                                      g.mul(g.matmul(cs[k], draw), cs[3])
+                                      for cs in sc["coef"]])
+                dAt, dUt = contract(1), contract(2)                     # [N,Q,4], [N,Q-1,4]
+                de_parts.append(g.matmul(g.transpose(sc["t"], [0, 2, 1]), dAt))  # [N,sel,4]
+                dsv = g.matmul(g.transpose(sc["u"], [0, 2, 1]), dUt)     # [N,sel,4]: dG/dx
+                # zero where y was clipped (r < rmin: the energy is flat there)
+                ds_cparts.append(g.mul(g.reduce_sum(g.mul(dsv, sc["e"]), [2], keepdims=1),
+                                       sc["inside"]))                    # [N,sel,1]
+            de = g.concat(de_parts, axis=1)
+            ds_compressed = g.concat(ds_cparts, axis=1)
     ds_parts = []
-    for tt in range(ntypes):
+    for tt in range(ntypes if compress is None else 0):
         parts = []
         for ti, tape in tapes[tt]:
             gy = dGparts[tt] if ti is None else g.mul(dGparts[tt], onehot[ti])
-            parts.append(Net.backward(g, tape, gy))                      # [N,sel,1]
-        ds_parts.append(g.sum_all(parts))
-    ds = g.concat(ds_parts, axis=1)                                      # [N,K,1]
+            parts.append(Net.backward(g, tape, g.reshape(gy, [-1, M])))  # [N*sel,1]
+        ds_parts.append(g.reshape(g.sum_all(parts), [-1, int(sel[tt]), 1]))
+    ds = g.concat(ds_parts, axis=1) if compress is None else ds_compressed  # [N,K,1]
+    if mixed:
+        g.set_dtype(outer)
+        ds = g.cast(ds)
+        if de is not None:
+            de = g.cast(de)
     if radial:
         denv0 = g.squeeze(g.mul(ds, inv_std_c), [2])                     # [N,K]
         coef = g.mul(g.mul(denv0, dA), g.div(g.const(1.0), r))
@@ -363,14 +428,85 @@ def build(data, precision="float64", model_name=None):
         "dprs.model_name": model_name or f"deepmd-{descriptor}",
         "dprs.precision": precision,
     }
+    if compress is not None:
+        meta["dprs.compression"] = json.dumps(build.last_compression)
+        # below rmin the expansion is clipped: the plugin warns when a run gets there
+        meta["dprs.rmin"] = repr(float(compress["rmin"]))
     doc = (f"DeePMD-kit {version} {descriptor} energy model converted by dprs-export "
            f"({precision}); rcut {rcut}, sel {sel}, type map {type_map}")
     return g.finish(inputs, outputs, meta, doc)
 
 
-def convert(inp, out, precision="float64"):
+def _chebyshev_sections(g, e, emb, two_side, ntypes, sel, sec, davg, dstd,
+                        rcut_smth, rcut, protection, opts):
+    """Per neighbour-type section: the Chebyshev basis T(y) and dT/dx of the
+    embedding input x = e[:, :, 0] ([N, sel, Q] each), the section's e, and per
+    net (C^T [M,Q], C [Q,M], centre-type mask or None)."""
+    from .compress import s_of_r, tabulate
+    smax = float(s_of_r(np.float64(opts["rmin"]), rcut_smth, rcut, protection))
+    out, info = [], []
+    for tt in range(ntypes):
+        ks = slice(int(sec[tt]), int(sec[tt + 1]))
+        # x over the centre types and the section's slots: padding/r >= rcut
+        # (s = 0) up to r = rmin
+        lo = float((-davg[:, ks, 0] / dstd[:, ks, 0]).min())
+        hi = float(((smax - davg[:, ks, 0]) / dstd[:, ks, 0]).max())
+        nets = [(ti, emb[ti + tt * ntypes]) for ti in range(ntypes)] if two_side \
+            else [(None, emb[tt])]
+        fits = [(ti, tabulate(net, lo, hi, opts["tol"], opts["max_degree"])) for ti, net in nets]
+        Q = max(f[0].shape[0] for _, f in fits)
+        mid, half = fits[0][1][1], fits[0][1][2]
+        e_sec = e if ntypes == 1 else g.slice(e, int(sec[tt]), int(sec[tt + 1]), 1)
+        x = g.slice(e_sec, 0, 1, 2)                                      # [N,sel,1]
+        ylim = 0.999
+        y = g.mul(g.sub(x, g.const([mid])), g.const([1.0 / half]))
+        inside = g.cast(g.op("Less", g.op("Abs", y), g.const([ylim])))
+        yc = g.op("Clip", y, g.const(-ylim), g.const(ylim))
+        tq, uq = _chebyshev_basis(g, yc, Q, int(sel[tt]))              # [N,Q,sel], [N,Q-1,sel]
+        coef = []
+        for ti, (c, _, _, err) in fits:
+            cq = np.zeros((Q, c.shape[1]))
+            cq[:len(c)] = c
+            # dG/dx = sum_q c_q q U_{q-1}(y) / half
+            dq = cq[1:] * (np.arange(1, Q)[:, None] / half)
+            oh = None if ti is None else onehot_of(g, ti)
+            coef.append((g.const(np.ascontiguousarray(cq.T), "chebT"), g.const(cq, "cheb"),
+                         g.const(dq, "dcheb"), oh))
+            info.append(dict(section=tt, centre_type=ti, degree=err["degree"], x_range=[lo, hi],
+                             value_err=err["value"], derivative_err=err["derivative"]))
+        out.append(dict(t=tq, u=uq, e=e_sec, inside=inside, coef=coef))
+    build.last_compression = dict(rmin=opts["rmin"], tol=opts["tol"], nets=info)
+    return out
+
+
+def _chebyshev_basis(g, y, Q, nsel):
+    """Chebyshev polynomials of the first kind T_0..T_{Q-1} and of the second
+    kind U_0..U_{Q-2} (dT_q/dy = q U_{q-1}) at y ([N, nsel, 1], |y| < 1), as
+    [N, Q, nsel] and [N, Q-1, nsel]. Three-term recurrences on contiguous rows
+    of all N*nsel values (ONNX Runtime's float64 Cos/Sin are scalar libm calls,
+    and broadcasts over a short last axis are slow)."""
+    y = g.reshape(y, [1, -1])                                             # [1,R]
+    y2 = g.mul(y, g.const([[2.0]]))
+    one = g.add(g.mul(y, g.const([[0.0]])), g.const([[1.0]]))
+    T = [one, y]
+    U = [one, y2]
+    while len(T) < Q:
+        T.append(g.sub(g.mul(y2, T[-1]), T[-2]))
+    while len(U) < Q - 1:
+        U.append(g.sub(g.mul(y2, U[-1]), U[-2]))
+
+    def stack(rows):
+        return g.transpose(g.reshape(g.concat(rows, axis=0), [len(rows), -1, nsel]), [1, 0, 2])
+    return stack(T[:Q]), stack(U[:Q - 1])
+
+
+def onehot_of(g, t):
+    return g.unsqueeze(g.unsqueeze(g.one_hot_mask("atype", t), [1]), [2])  # [N,1,1]
+
+
+def convert(inp, out, precision="float64", compress=None):
     data = read_model(inp)
-    m = build(data, precision=precision, model_name=Path(inp).stem)
+    m = build(data, precision=precision, model_name=Path(inp).stem, compress=compress)
     import onnx
     onnx.save(m, str(out))
     return m

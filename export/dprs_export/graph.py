@@ -22,6 +22,14 @@ class Graph:
         self._n = 0
         self._consts = {}
 
+    def set_dtype(self, dtype):
+        """Switches the precision of new constants/casts (mixed precision);
+        returns the previous one."""
+        prev = self.dtype
+        self.dtype = np.dtype(dtype).type
+        self.elem = _ELEM[self.dtype]
+        return prev
+
     def name(self, hint="t"):
         self._n += 1
         return f"{hint}_{self._n}"

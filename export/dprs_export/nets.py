@@ -136,7 +136,8 @@ class Net:
             self.layers.append(dict(w=w, b=b, idt=idt, act=act, resnet=resnet))
 
     def forward(self, g: Graph, x):
-        """Returns (y, tape) for backward."""
+        """``x`` is 2-D [rows, width] (so that ONNX Runtime fuses MatMul + Add
+        into one Gemm). Returns (y, tape) for backward."""
         tape = []
         for ly in self.layers:
             w = ly["w"]
@@ -152,7 +153,10 @@ class Net:
                 y = g.add(y, x)
                 res = "same"
             elif ly["resnet"] and w.shape[1] == 2 * w.shape[0]:
-                y = g.add(y, g.concat([x, x], axis=-1))
+                # y + [x, x] as a broadcast over a [.., 2, n] view: no Concat copy
+                n = w.shape[0]
+                y = g.reshape(g.add(g.reshape(y, [-1, 2, n]), g.reshape(x, [-1, 1, n])),
+                              [-1, 2 * n])
                 res = "double"
             tape.append((ly, z, aux, res))
             x = y
@@ -171,6 +175,44 @@ class Net:
                 gx = g.add(gx, gy)
             elif res == "double":
                 n = ly["w"].shape[0]
-                gx = g.add(gx, g.add(g.slice(gy, 0, n, -1), g.slice(gy, n, 2 * n, -1)))
+                gx = g.add(gx, g.reduce_sum(g.reshape(gy, [-1, 2, n]), [1]))
             gy = gx
         return gy
+
+
+def act_numpy(name, z):
+    if name == "tanh":
+        return np.tanh(z)
+    if name in ("gelu", "gelu_tf"):
+        return 0.5 * z * (1.0 + np.tanh(SQRT_2_OVER_PI * (z + 0.044715 * z ** 3)))
+    if name == "relu":
+        return np.maximum(z, 0.0)
+    if name == "relu6":
+        return np.clip(z, 0.0, 6.0)
+    if name == "softplus":
+        return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+    if name == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-z))
+    if name == "silu":
+        return z / (1.0 + np.exp(-z))
+    if name in ("none", "linear"):
+        return z
+    raise Unsupported(name)
+
+
+def net_numpy(net: "Net", x):
+    """The same network as ``Net.forward`` in numpy float64 (for tabulation)."""
+    for ly in net.layers:
+        w = ly["w"]
+        z = x @ w
+        if ly["b"] is not None:
+            z = z + ly["b"]
+        y = act_numpy(ly["act"], z)
+        if ly["idt"] is not None:
+            y = y * ly["idt"]
+        if ly["resnet"] and w.shape[1] == w.shape[0]:
+            y = y + x
+        elif ly["resnet"] and w.shape[1] == 2 * w.shape[0]:
+            y = y + np.concatenate([x, x], axis=-1)
+        x = y
+    return x
