@@ -141,7 +141,7 @@ pub fn write(r: &ChainsRun, out: &Path, plot: bool) -> Result<Value> {
             "hops_per_axis": {"x": ch.per_axis[0], "y": ch.per_axis[1], "z": ch.per_axis[2]},
         }));
     }
-    std::fs::write(out.join("chains.csv"), chains_csv).context("chains.csv")?;
+    postproc::out::write_text(&out.join("chains.csv"), &chains_csv)?;
     let mut hops_csv = String::from("t_ps,id,axis,from_i,from_j,from_k,to_i,to_j,to_k\n");
     for h in &c.hops {
         hops_csv += &format!(
@@ -157,7 +157,7 @@ pub fn write(r: &ChainsRun, out: &Path, plot: bool) -> Result<Value> {
             h.to[2]
         );
     }
-    std::fs::write(out.join("hops.csv"), hops_csv).context("hops.csv")?;
+    postproc::out::write_text(&out.join("hops.csv"), &hops_csv)?;
     let tw: Vec<f64> = (0..c.diffusive_per_window.len())
         .map(|w| (w as f64 + 0.5) * c.window as f64 * dt)
         .collect();

@@ -10,7 +10,6 @@ use postproc::dump::{self, DumpInfo};
 use postproc::out::{num, write_csv, write_json};
 use postproc::plot::heat_map;
 use serde_json::{json, Value};
-use std::io::Write;
 use std::path::Path;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -131,9 +130,7 @@ pub fn compute(a: &FluxArgs) -> Result<FluxRun> {
 }
 
 fn write_text(path: &Path, text: &str) -> Result<()> {
-    let mut f = std::fs::File::create(path).with_context(|| path.display().to_string())?;
-    f.write_all(text.as_bytes())
-        .with_context(|| path.display().to_string())
+    Ok(postproc::out::write_text(path, text)?)
 }
 
 /// Writes the maps, the counts and the JSON summary into `out`.

@@ -312,7 +312,7 @@ fn write_index(out: &Path, s: &Value) -> Result<()> {
             }
         }
     }
-    std::fs::write(out.join("index.md"), &md).context("index.md")?;
+    postproc::out::write_text(&out.join("index.md"), &md)?;
     // The HTML is the Markdown's content with images inline, for a browser.
     let mut html = String::from("<!doctype html><html><head><meta charset=\"utf-8\"><title>Chain-melting report</title>\n<style>body{font-family:sans-serif;max-width:1000px;margin:auto}img{max-width:100%}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px}</style></head><body>\n");
     let mut in_table = false;
@@ -357,6 +357,6 @@ fn write_index(out: &Path, s: &Value) -> Result<()> {
         html += "</table>\n";
     }
     html += "</body></html>\n";
-    std::fs::write(out.join("index.html"), html).context("index.html")?;
+    postproc::out::write_text(&out.join("index.html"), &html)?;
     Ok(())
 }

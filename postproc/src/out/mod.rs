@@ -40,6 +40,11 @@ pub fn write_atomic(
     result.map_err(|e| Error::io(path, e))
 }
 
+/// Writes a whole text file atomically.
+pub fn write_text(path: &Path, text: &str) -> Result<()> {
+    write_atomic(path, |w| w.write_all(text.as_bytes()))
+}
+
 /// Writes a CSV with one column per entry of `columns` (all of equal length,
 /// shorter ones padded with empty cells).
 pub fn write_csv(path: &Path, columns: &[(String, &[f64])]) -> Result<()> {
