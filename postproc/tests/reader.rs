@@ -188,6 +188,24 @@ fn bad_inputs_fail_with_file_frame_and_line() {
         "{se}"
     );
 
+    // The same garbage in the last frame (row 2 of frame 20, line 19·13 + 11 = 258):
+    // the run was cut while writing; the 19 complete frames are used, with a
+    // warning naming what was skipped.
+    let mut bad: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+    bad[19 * 13 + 10] = "2 1 1.0 abc 3.0".into();
+    let (ok, so, se, path) = msd_on(dir.path(), &bad.join("\n"));
+    assert!(ok, "{se}");
+    assert!(
+        se.contains(&path)
+            && se.contains("frame 20")
+            && se.contains("line 258")
+            && se.contains("last frame of the input")
+            && se.contains("19 complete frames"),
+        "{se}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&so).unwrap();
+    assert_eq!(v["n_frames"], 19);
+
     // Missing position columns.
     let nocols = good.replace("ITEM: ATOMS id type xu yu zu", "ITEM: ATOMS id type xu yu");
     let (ok, _, se, _) = msd_on(dir.path(), &nocols);

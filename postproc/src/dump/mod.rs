@@ -161,6 +161,11 @@ pub fn read(
                     state.batch(batch, rows, &mut on_frame)?;
                     progress.set(counter.load(Ordering::Relaxed));
                 }
+                // An unreadable frame followed by more input is the
+                // earlier, and the real, error.
+                Msg::Truncated { .. } | Msg::Failed(_) if state.unreadable.is_some() => {
+                    return Err(state.unreadable.take().expect("checked"));
+                }
                 Msg::Truncated {
                     file,
                     frame,
@@ -279,6 +284,10 @@ struct Consumer<'m> {
     jumps: usize,
     first_jump: Option<(u64, usize, f64)>,
     last_file: Option<Arc<PathBuf>>,
+    /// A frame whose rows could not be parsed. It is an error if any frame
+    /// follows; if it was the last frame of the stream (a run killed while
+    /// writing garbage), the complete frames before it are kept.
+    unreadable: Option<Error>,
     info: DumpInfo,
 }
 
@@ -293,6 +302,7 @@ impl<'m> Consumer<'m> {
             jumps: 0,
             first_jump: None,
             last_file: None,
+            unreadable: None,
             info: DumpInfo {
                 files: files.to_vec(),
                 ..Default::default()
@@ -308,6 +318,9 @@ impl<'m> Consumer<'m> {
         on_frame: &mut impl FnMut(&Frame) -> Result<()>,
     ) -> Result<()> {
         for (raw, rows) in batch.iter().zip(parsed) {
+            if let Some(e) = self.unreadable.take() {
+                return Err(e);
+            }
             if let Some(map) = self.map.get() {
                 let n = map.sorted.len();
                 if raw.header.n_atoms != n {
@@ -321,7 +334,15 @@ impl<'m> Consumer<'m> {
                     ));
                 }
             }
-            let mut rows = rows?;
+            let mut rows = match rows {
+                Ok(rows) => rows,
+                // Kept for later: an error only if another frame follows.
+                Err(e) if self.map.get().is_some() => {
+                    self.unreadable = Some(e);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             match self.map.get() {
                 None => {
                     let map =
@@ -410,6 +431,13 @@ impl<'m> Consumer<'m> {
     }
 
     fn finish(mut self) -> DumpInfo {
+        if let Some(e) = self.unreadable.take() {
+            self.info.warnings.push(format!(
+                "{e}; it is the last frame of the input, so it was skipped and the {} complete \
+                 frames before it were used",
+                self.info.n_frames
+            ));
+        }
         if let Some((id, frame, jump)) = self.first_jump {
             self.info.warnings.push(format!(
                 "{} frames have atoms that moved more than {} of a box edge since the previous \
