@@ -29,7 +29,7 @@ Stages, each a fresh process with the Python that has what it needs:
 Usage (from the repository root; ~6-7 minutes on 2 cores):
 
   .venv/bin/python export/train_shipped_model.py \\
-      [--deepmd-python /work/venvs/deepmd/bin/python] [--steps 6000] [--work DIR]
+      [--deepmd-python .venv-deepmd/bin/python] [--steps 6000] [--work DIR]
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
+from dp_tools import DEFAULT_DEEPMD_PYTHON, plain, train_and_freeze  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -158,20 +161,6 @@ def stage_data(work: Path, ntrain: int, nheld: int) -> None:
 # stage train (deepmd-kit venv)
 # --------------------------------------------------------------------------
 
-def plain(obj):
-    import numpy as np
-    if isinstance(obj, dict):
-        return {str(k): plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [plain(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return {"@class": "np.ndarray", "@is_variable": True, "@version": 1,
-                "dtype": obj.dtype.name, "value": obj.tolist()}
-    if isinstance(obj, np.generic):
-        return obj.item()
-    return obj
-
-
 def training_input(work: Path, steps: int) -> dict:
     return {
         "model": {
@@ -205,15 +194,7 @@ def stage_train(work: Path, steps: int) -> None:
     d.mkdir(parents=True, exist_ok=True)
     (d / "input.json").write_text(json.dumps(training_input(work, steps), indent=1))
     t0 = time.time()
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="",
-               DP_INTRA_OP_PARALLELISM_THREADS="2", DP_INTER_OP_PARALLELISM_THREADS="1",
-               OMP_NUM_THREADS="2")
-    for cmd in ([str(dp), "--tf", "train", "input.json", "--skip-neighbor-stat"],
-                [str(dp), "--tf", "freeze", "-o", f"{NAME}.pb"]):
-        r = subprocess.run(cmd, cwd=d, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True)
-        if r.returncode != 0:
-            raise SystemExit(f"{' '.join(cmd)} failed in {d}:\n{r.stdout[-4000:]}")
+    train_and_freeze(dp, d, NAME, threads=2)
     import deepmd
     from deepmd.backend.backend import Backend
     pb = d / f"{NAME}.pb"
@@ -286,7 +267,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--stage", choices=["all", "data", "train", "export", "eval"], default="all")
     ap.add_argument("--deepmd-python", default=os.environ.get(
-        "DEEPMD_PYTHON", "/work/venvs/deepmd/bin/python"))
+        "DEEPMD_PYTHON", DEFAULT_DEEPMD_PYTHON))
     ap.add_argument("--project-python", default=str(ROOT / ".venv" / "bin" / "python"))
     ap.add_argument("--work", default=None, help="scratch dir (default: a temp dir)")
     ap.add_argument("--steps", type=int, default=6000)
