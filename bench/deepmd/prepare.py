@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
-"""Reference DeePMD-kit model for the speed benchmark (issue 7), built in WORK:
+"""Reference DeePMD-kit model for the speed benchmark, built in WORK:
 
   data      synthetic 1-type Cu fcc frames (rattled 4x4x4 cells, harmonic labels:
             the weights do not matter for a speed benchmark, the architecture does)
   train     `dp --tf train` (a few steps) + `dp --tf freeze`     -> model.pb
   compress  `dp --tf compress`                                   -> model-compressed.pb
 
-Architecture (issue 7): se_e2_a, rcut 6 Å, sel [100], embedding [25, 50, 100],
+Architecture: se_e2_a, rcut 6 Å, sel [100], embedding [25, 50, 100],
 axis_neuron 16, fitting [240, 240, 240], float64.
 
 Run with the deepmd-kit venv's Python:
-  /work/venvs/deepmd/bin/python bench/deepmd/prepare.py WORK [--steps 20]
+  .venv-deepmd/bin/python bench/deepmd/prepare.py WORK [--steps 20]
 """
 
 from __future__ import annotations

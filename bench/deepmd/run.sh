@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Side-by-side speed benchmark, pair_style deepmd vs pair_style dprs (issue 7).
+# Side-by-side speed benchmark, pair_style deepmd vs pair_style dprs.
 #
 #   bench/deepmd/run.sh [bench.py options, e.g. --repeats 3 --ranks 1,2 --steps 20]
 #
 # 1. builds the plugin (make plugin) and snapshots build/lib/libdprs.so;
-# 2. uses $DEEPMD_VENV (default /work/venvs/deepmd if present, else .venv-deepmd,
-#    created with `make venv-deepmd`): deepmd-kit 3.2.0 + tensorflow-cpu;
+# 2. uses $DEEPMD_VENV (default .venv-deepmd, created with `make venv-deepmd`):
+#    deepmd-kit 3.2.0 + tensorflow-cpu;
 # 3. trains (a few steps: weights do not matter, the architecture does) the
 #    reference model -- se_e2_a, rcut 6, sel 100, embedding [25,50,100], axis 16,
 #    fitting [240,240,240], 1-type Cu -- freezes it and `dp compress`es it
@@ -18,9 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 WORK=${WORK:-$ROOT/build/bench-deepmd}
-if [ -z "${DEEPMD_VENV:-}" ]; then
-  if [ -x /work/venvs/deepmd/bin/dp ]; then DEEPMD_VENV=/work/venvs/deepmd; else DEEPMD_VENV=$ROOT/.venv-deepmd; fi
-fi
+DEEPMD_VENV=${DEEPMD_VENV:-$ROOT/.venv-deepmd}
 # dprs variants, space-separated: name=dprs-export options[:extra pair_style words],
 # each name starting with "dprs-" (e.g. "dprs-mixed-c256=--precision mixed --compress:chunk 256")
 DPRS_VARIANTS=${DPRS_VARIANTS:-"dprs-f64=--precision float64 dprs-f32=--precision float32 dprs-mixed=--precision mixed dprs-compressed=--precision float64 --compress dprs-mixed-compressed=--precision mixed --compress"}

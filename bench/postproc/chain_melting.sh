@@ -4,7 +4,7 @@
 # Not a test. Usage: bench/postproc/chain_melting.sh [WORKDIR] [REPEATS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-work=${1:-/tmp/postproc-bench}
+work=${1:-${TMPDIR:-/tmp}/postproc-bench}
 repeats=${2:-3}
 mkdir -p "$work"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}

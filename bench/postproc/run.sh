@@ -4,7 +4,7 @@
 # velocities and image flags). Not a test. Usage: bench/postproc/run.sh [WORKDIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-work=${1:-/tmp/postproc-bench}
+work=${1:-${TMPDIR:-/tmp}/postproc-bench}
 mkdir -p "$work"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 (cd "$root" && cargo build --release -p postproc --bins --examples)

@@ -26,7 +26,7 @@ enum Command {
     Diffusion(commands::DiffusionArgs),
     /// Radial distribution functions g(r), partials and coordination numbers.
     Rdf(commands::RdfArgs),
-    /// Flux maps F_x(y,z), F_y(x,z), F_z(x,y) (paper A eqs. 6–8) and crossings per lattice line.
+    /// Flux maps F_x(y,z), F_y(x,z), F_z(x,y) (Wang et al., Phys. Rev. X 11, 011006 (2021), eqs. 6–8) and crossings per lattice line.
     Flux(commands::flux::FluxArgs),
     /// Hops between lattice sites, cooperative chains, L turns, rings, diffusive fraction, cMSD.
     Chains(commands::chains::ChainsArgs),
