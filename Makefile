@@ -61,6 +61,7 @@ demo: plugin postproc
 test: lint unit-test plugin plugin-u4 plugin-test u4-test
 
 lint: venv
+	$(PYTHON) tests/check_user_text.py --self-test
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
