@@ -63,7 +63,7 @@ test: lint unit-test plugin plugin-u4 plugin-test u4-test
 lint: venv
 	$(PYTHON) tests/check_user_text.py --self-test
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	DPRS_SHIM_WERROR=1 $(CARGO) clippy --workspace --all-targets -- -D warnings
 
 unit-test: venv
 	$(CARGO) test --workspace

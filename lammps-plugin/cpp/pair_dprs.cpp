@@ -85,12 +85,13 @@ class PairDPRS : public Pair {
     pair = dprs_create(narg, arg, err, ERRLEN);
     if (!pair) error->all(FLERR, std::string(err));
     nmodels = dprs_nmodels(pair);
+    if (nmodels < 1) error->all(FLERR, "pair_style dprs: internal error (number of models)");
     // Committee forces on ghost atoms are reverse-communicated before the
     // deviation is taken, like DeePMD-kit does.
     comm_reverse = 3 * nmodels;
     if (comm->me == 0) {
       char buf[ERRLEN] = {0};
-      dprs_summary(pair, buf, ERRLEN);
+      if (dprs_summary(pair, buf, ERRLEN) != 0) fail_one(FLERR, buf);
       utils::logmesg(lmp, std::string(buf) + "\n");
     }
     int failed = 0;
@@ -103,6 +104,7 @@ class PairDPRS : public Pair {
   {
     const int w = 3 * nmodels;
     const double *src = dprs_deviation_forces(pair);
+    if (!src) fail_one(FLERR, "pair_style dprs: internal error (no committee forces)");
     std::memcpy(buf, src + (size_t) first * w, sizeof(double) * (size_t) n * w);
     return n * w;
   }
@@ -111,6 +113,7 @@ class PairDPRS : public Pair {
   {
     const int w = 3 * nmodels;
     double *dst = dprs_deviation_forces(pair);
+    if (!dst) fail_one(FLERR, "pair_style dprs: internal error (no committee forces)");
     for (int i = 0; i < n; i++)
       for (int k = 0; k < w; k++) dst[(size_t) list[i] * w + k] += buf[(size_t) i * w + k];
   }
@@ -135,7 +138,13 @@ class PairDPRS : public Pair {
     neighbor->add_request(this, NeighConst::REQ_FULL);
   }
 
-  double init_one(int, int) override { return dprs_cutoff(pair); }
+  double init_one(int, int) override
+  {
+    double cut = 0.0;
+    char err[ERRLEN] = {0};
+    if (dprs_cutoff(pair, &cut, err, ERRLEN) != 0) fail_one(FLERR, err);
+    return cut;
+  }
 
   void compute(int eflag, int vflag) override
   {
@@ -158,6 +167,7 @@ class PairDPRS : public Pair {
     s.vatom = (vflag_atom && vatom) ? vatom[0] : nullptr;
     s.cvatom = (cvflag_atom && cvatom) ? cvatom[0] : nullptr;
     s.deviation = dprs_deviation_due(pair, update->ntimestep);
+    if (s.deviation < 0) fail_one(FLERR, "pair_style dprs: internal error (deviation schedule)");
     s.tag = lammps_extract_atom(lmp, "id");
     s.tag_bytes = sizeof(tagint);
 
@@ -233,10 +243,14 @@ class PairDPRS : public Pair {
   void write_deviation(int nlocal)
   {
     comm->reverse_comm(this);
-    double stats[3], gstats[3] = {0, 0, 0};
+    double stats[3] = {0, 0, 0}, gstats[3] = {0, 0, 0};
     std::vector<double> virials(9 * nmodels), gvirials(9 * nmodels, 0.0);
     const double *sigma = nullptr;
-    dprs_deviation_local(pair, nlocal, stats, virials.data(), &sigma);
+    char err[ERRLEN] = {0};
+    if (dprs_deviation_local(pair, nlocal, stats, virials.data(), &sigma, err, ERRLEN) != 0)
+      fail_one(FLERR, err);
+    const int atomic = dprs_deviation_atomic(pair);
+    if (atomic < 0) fail_one(FLERR, "pair_style dprs: internal error (deviation settings)");
     MPI_Reduce(&stats[0], &gstats[0], 1, MPI_DOUBLE, MPI_MAX, 0, world);
     MPI_Reduce(&stats[1], &gstats[1], 1, MPI_DOUBLE, MPI_MIN, 0, world);
     MPI_Reduce(&stats[2], &gstats[2], 1, MPI_DOUBLE, MPI_SUM, 0, world);
@@ -244,7 +258,7 @@ class PairDPRS : public Pair {
 
     std::vector<int64_t> ids_all;
     std::vector<double> sigma_all;
-    if (dprs_deviation_atomic(pair)) {
+    if (atomic) {
       auto tag = static_cast<tagint *>(lammps_extract_atom(lmp, "id"));
       std::vector<int64_t> ids(nlocal);
       for (int i = 0; i < nlocal; i++) ids[i] = tag[i];
@@ -265,8 +279,6 @@ class PairDPRS : public Pair {
                   MPI_DOUBLE, 0, world);
     }
     if (comm->me == 0) {
-      char err[ERRLEN] = {0};
-      const bool atomic = dprs_deviation_atomic(pair);
       int64_t natoms = static_cast<int64_t>(lammps_get_natoms(lmp));
       if (dprs_deviation_write(pair, update->ntimestep, natoms, gstats, gvirials.data(),
                                (int64_t) ids_all.size(), atomic ? ids_all.data() : nullptr,
