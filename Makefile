@@ -68,14 +68,17 @@ lint: venv
 unit-test: venv
 	$(CARGO) test --workspace
 
-plugin-test: plugin
-	cd tests && DPRS_PLUGIN=$(BUILD)/lib/libdprs.so DPRS_VENV=$(VENV) \
-	  DPRS_PLUGIN_OTHER=$$([ -f $(BUILD)/u4/libdprs.so ] && echo $(BUILD)/u4/libdprs.so || true) \
-	  $(VENV)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) .
+# Every test these collect must run: a skip fails (DPRS_FAIL_ON_SKIP, see
+# tests/conftest.py); -rs names the reason. Tests of extended targets are
+# marked `extended` and deselected.
+plugin-test: plugin plugin-u4 postproc
+	cd tests && DPRS_PLUGIN=$(BUILD)/lib/libdprs.so DPRS_VENV=$(VENV) DPRS_POSTPROC=$(BUILD)/bin/postproc \
+	  DPRS_PLUGIN_OTHER=$(BUILD)/u4/libdprs.so DPRS_FAIL_ON_SKIP=1 \
+	  $(VENV)/bin/python -m pytest -q -rs -p no:cacheprovider -m "not extended" $(PYTEST_ARGS) .
 
 u4-test: plugin-u4 plugin
 	cd tests && DPRS_PLUGIN=$(BUILD)/u4/libdprs.so DPRS_VENV=$(VENV_U4) DPRS_PLUGIN_OTHER=$(BUILD)/lib/libdprs.so \
-	  $(VENV_U4)/bin/python -m pytest -q -p no:cacheprovider -m "reference or version" .
+	  DPRS_FAIL_ON_SKIP=1 $(VENV_U4)/bin/python -m pytest -q -rs -p no:cacheprovider -m "reference or version" .
 
 # --- reliability (not part of `make test`) ----------------------------------
 # Fuzz targets (fuzz/): need cargo-fuzz, installed on first use with
@@ -93,7 +96,7 @@ leak-check: plugin postproc
 # The soak test at full length (10^4 steps on 2 ranks too; `make plugin-test` runs 4000 there).
 soak: plugin
 	cd tests && DPRS_SOAK_STEPS=10000 DPRS_PLUGIN=$(BUILD)/lib/libdprs.so DPRS_VENV=$(VENV) \
-	  $(VENV)/bin/python -m pytest -q -s -p no:cacheprovider test_plugin_soak.py
+	  $(VENV)/bin/python -m pytest -q -rs -s -p no:cacheprovider test_plugin_soak.py
 
 # Regenerates models/ (needs torch; not part of the tests).
 models:

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -17,6 +18,13 @@ from test_plugin_deviation import perturbed
 
 EXAMPLES = harness.ROOT / "examples"
 SHIPPED = "cu-eam-standin.onnx"
+# `make plugin-test` builds postproc and passes it here
+POSTPROC = Path(os.environ.get("DPRS_POSTPROC", harness.ROOT / "build" / "bin" / "postproc"))
+
+
+def postproc():
+    assert POSTPROC.is_file(), f"{POSTPROC} missing: run `make postproc` or set DPRS_POSTPROC"
+    return str(POSTPROC)
 
 
 def lmp(inp, workdir, **var):
@@ -80,12 +88,14 @@ def test_chain_melting_tiny(tmp_path):
     rows = np.array([[float(v) for v in ln.split()] for ln in lines[heads[-1] + 1:heads[-1] + 1 + n]])
     assert np.all(np.isfinite(rows))
     assert list(rows[:, 0].astype(int)) == list(range(1, n + 1))  # sorted by id
-    postproc = harness.ROOT / "build" / "bin" / "postproc"
-    if postproc.exists():  # the dump parses for postproc
-        r = subprocess.run([str(postproc), "msd", str(dump), "--timestep", "0.001", "--blocks", "2",
-                            "--no-plot", "--json", "--out", str(tmp_path / "pp")],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        assert r.returncode == 0, r.stdout[-2000:]
+    # the dump parses for postproc
+    r = subprocess.run([postproc(), "msd", str(dump), "--timestep", "0.001", "--blocks", "2",
+                        "--no-plot", "--json", "--out", str(tmp_path / "pp")],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    d = json.loads(r.stdout)
+    assert d["n_frames"] == 11 and d["n_atoms"] == 125, {k: d.get(k) for k in ("n_frames", "n_atoms")}
+    assert np.isfinite(d["D"]["total"]["value"])
 
 
 def test_ion_channel_tiny(tmp_path):
@@ -102,14 +112,12 @@ def test_ion_channel_tiny(tmp_path):
         elements="Cu Cu", press=0, temp=1200, equil=10, steps=40, every=4)
     dump = tmp_path / "dump.0GPa.lammpstrj"
     assert dump.is_file()
-    postproc = harness.ROOT / "build" / "bin" / "postproc"
-    if postproc.exists():
-        r = subprocess.run([str(postproc), "msd", str(dump), "--by-type", "--timestep", "0.001",
-                            "--blocks", "2", "--no-plot", "--json", "--out", str(tmp_path / "pp")],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        assert r.returncode == 0, r.stdout[-2000:]
-        groups = json.loads(r.stdout)["groups"]
-        assert {"type1", "type2"} <= set(groups)
-        for g in ("type1", "type2"):
-            assert np.isfinite(groups[g]["D"]["xy"]["value"])
-            assert np.isfinite(groups[g]["D"]["z"]["value"])
+    r = subprocess.run([postproc(), "msd", str(dump), "--by-type", "--timestep", "0.001",
+                        "--blocks", "2", "--no-plot", "--json", "--out", str(tmp_path / "pp")],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    groups = json.loads(r.stdout)["groups"]
+    assert {"type1", "type2"} <= set(groups)
+    for g in ("type1", "type2"):
+        assert np.isfinite(groups[g]["D"]["xy"]["value"])
+        assert np.isfinite(groups[g]["D"]["z"]["value"])
