@@ -26,6 +26,54 @@ fn fluidicity_solves_the_carnahan_starling_form_of_the_2pt_equation() {
     assert!(fluidicity(1e6) > 0.999);
 }
 
+/// The gas constant in g/mol · (Å/ps)² / K (8.314462618 J/(mol K); 1 J/mol =
+/// 0.1 g/mol Å²/ps²), written here rather than taken from postproc.
+const R_GAS: f64 = 0.831_446_261_8;
+
+/// The 2PT dimensionless diffusivity of Lin, Blanco & Goddard, J. Chem.
+/// Phys. 119, 11792 (2003), eq. 34, written out from the paper and not from
+/// postproc: Δ = (2 s0 / 9N) (π kT/m)^½ (N/V)^⅓ (6/π)^⅔, with s0 = S(0) the
+/// total density of states at zero frequency (S normalised to 3N) in ps, T
+/// in K, m in g/mol, V in Å³.
+fn delta_lbg(s0_ps: f64, n_atoms: f64, temperature_k: f64, mass: f64, volume_a3: f64) -> f64 {
+    let kt_over_m = R_GAS * temperature_k / mass; // (Å/ps)²
+    let pi = std::f64::consts::PI;
+    (2.0 * s0_ps / (9.0 * n_atoms))
+        * (pi * kt_over_m).sqrt()
+        * (n_atoms / volume_a3).cbrt()
+        * (6.0 / pi).powf(2.0 / 3.0)
+}
+
+#[test]
+fn delta_is_the_lin_blanco_goddard_formula() {
+    // By hand: (2/9) √π (6/π)^⅔ = 0.2222 · 1.77245 · 1.53934 = 0.606313 for
+    // s0/N = 1 ps, kT/m = 1 (Å/ps)², N/V = 1 Å⁻³.
+    let by_hand: f64 = 2.0 / 9.0 * 1.772_453_850_905_516 * 1.539_338_926_236_506;
+    assert!((by_hand - 0.606_312_712_812_590_5).abs() < 1e-15);
+    let (t1, m1) = (1.0 / R_GAS, 1.0); // kT/m = 1
+    assert!((delta_lbg(1000.0, 1000.0, t1, m1, 1000.0) - by_hand).abs() < 1e-14);
+    // An argon-like gas: s0/N = 0.5 ps, 300 K, 39.948 g/mol, 0.02 Å⁻³:
+    // 0.1111 · 4.4290 · 0.27144 · 1.5393 = 0.20562.
+    let ar = delta_lbg(0.5 * 500.0, 500.0, 300.0, 39.948, 500.0 / 0.02);
+    assert!((ar - 0.205_62).abs() < 1e-5, "{ar}");
+    // postproc's Δ takes F(0) = s0/N (its VDOS is per atom, normalised to
+    // 3), kT/m and N/V.
+    for (s0_per_atom, t, m, n_over_v) in [
+        (1.0, 1.0 / R_GAS, 1.0, 1.0),
+        (0.5, 300.0, 39.948, 0.02),
+        (0.03, 2000.0, 63.546, 0.085),
+        (7.0, 50.0, 4.0026, 0.001),
+    ] {
+        let n = 864.0;
+        let want = delta_lbg(s0_per_atom * n, n, t, m, n / n_over_v);
+        let got = twopt::delta(s0_per_atom, R_GAS * t / m, n_over_v);
+        assert!(
+            (got / want - 1.0).abs() < 1e-12,
+            "F(0) {s0_per_atom}: {got} vs {want}"
+        );
+    }
+}
+
 /// F(0) of `groups` disjoint atom sets, for replica error bars.
 fn f0_by_group(t: &Traj, groups: usize, lag: usize, dt: f64, m_over_kt: f64) -> (f64, Vec<f64>) {
     let n = t.ids.len();
@@ -95,9 +143,14 @@ fn fluidicity_of_a_harmonic_solid_is_zero_within_its_error() {
         (f0 - expected).abs() < 4.0 * se,
         "F(0) = {f0} ± {se}, expected {expected}"
     );
-    let density = 1.0 / (p.a * p.a * p.a);
-    let bound = fluidicity(twopt::delta(expected.abs() + 4.0 * se, p.s2, density));
-    let fg = fluidicity(twopt::delta(f0.max(0.0), p.s2, density));
+    // Δ from the paper's formula: s0 = N F(0), one atom per a³, m at which
+    // kT/m = s2 at 1000 K.
+    let n = (p.cells * p.cells * p.cells) as f64;
+    let volume = n * p.a * p.a * p.a;
+    let (temp, mass) = (1000.0, R_GAS * 1000.0 / p.s2);
+    let delta = |f0: f64| delta_lbg(n * f0, n, temp, mass, volume);
+    let bound = fluidicity(delta(expected.abs() + 4.0 * se));
+    let fg = fluidicity(twopt::delta(f0.max(0.0), p.s2, 1.0 / (p.a * p.a * p.a)));
     assert!(fg <= bound && bound < 0.05, "f_g = {fg}, 4σ bound {bound}");
 }
 
@@ -110,7 +163,18 @@ fn fluidicity_of_a_langevin_gas_matches_its_exact_vdos() {
     let lag = 250; // 5 ps: the Hann-window bias of F(0) is (π/5)²/2/γ² ≈ 0.2 %
     let (f0, groups) = f0_by_group(&t, 8, lag, dt, 1.0 / s2);
     let density = n as f64 / (l * l * l);
-    let f_true = fluidicity(twopt::delta(12.0 / gamma, s2, density));
+    // The truth from the paper's definitions, not from postproc: with
+    // C(t) = s2 e^{−γ|t|} on each of the 3N atom axes and s2 = kT/m,
+    // S(0) = (2/kT) Σ m ∫ C dt over all t = (2/kT) · 3N · m · 2 s2/γ = 12 N/γ,
+    // and Δ is LBG's eq. 34 (m chosen so that kT/m = s2 at 1000 K).
+    let s0 = 12.0 * n as f64 / gamma;
+    let f_true = fluidicity(delta_lbg(
+        s0,
+        n as f64,
+        1000.0,
+        R_GAS * 1000.0 / s2,
+        l * l * l,
+    ));
     let fg: Vec<f64> = groups
         .iter()
         .map(|&g| fluidicity(twopt::delta(g, s2, density)))
