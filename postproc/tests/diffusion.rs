@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use postproc::analysis::diffusion::{estimate, DEstimate, FitWindow};
+use postproc::analysis::diffusion::{blocks_for_window, estimate, DEstimate, FitWindow};
 use postproc::analysis::msd::{GroupMsd, MsdCollector};
 use postproc::analysis::select::Selection;
 use postproc::analysis::vacf::{self, VacfCollector};
@@ -162,6 +162,51 @@ fn d_uncertainty_covers_truth_on_planted_hops() {
     let ratio = rms_err / sd;
     assert!((0.6..1.7).contains(&ratio), "rms stderr / sd = {ratio}");
     // The estimator itself is unbiased: the mean of 40 values within 4 σ/√40.
+    assert!(
+        (mean - truth).abs() < 4.0 * sd / n.sqrt(),
+        "mean {mean} vs {truth}"
+    );
+}
+
+/// A fit window reaching a quarter of the run no longer fits in one of 5
+/// blocks; the blocks adapt (3 here) and the 95 % interval, now with
+/// t(0.975, 2), must still cover the truth at its stated rate.
+#[test]
+fn d_uncertainty_covers_truth_with_a_long_fit_window() {
+    let mut p = hop_lattice();
+    p.cells = 4;
+    let seeds: u64 = std::env::var("POSTPROC_COVERAGE_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(40);
+    let frames = 600;
+    let w = FitWindow {
+        from: 15,
+        to: frames / 4,
+    };
+    let blocks = blocks_for_window(frames, 5, w.to);
+    assert_eq!(blocks, 3, "600 frames, window to 150: blocks of 200");
+    let truth = p.d_chain();
+    let (mut covered, mut values, mut errs) = (0, Vec::new(), Vec::new());
+    for seed in 0..seeds {
+        let (t, chain) = sc_lattice(p, frames, 5000 + seed);
+        let (d, _) = d_axes(&t, Some(&chain), blocks, Some(w), p.dt);
+        assert_eq!(d[0].blocks.len(), 3);
+        assert!(d[0].stderr.is_finite() && d[0].stderr > 0.0);
+        if d[0].ci95[0] <= truth && truth <= d[0].ci95[1] {
+            covered += 1;
+        }
+        values.push(d[0].value);
+        errs.push(d[0].stderr);
+    }
+    let n = seeds as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let rms_err = (errs.iter().map(|e| e * e).sum::<f64>() / n).sqrt();
+    eprintln!("long window: coverage {covered}/{seeds}; sd of D {sd:.4}, rms stderr {rms_err:.4}, mean {mean:.4} (truth {truth})");
+    // Binomial(n, 0.95) lower 3σ bound, as for the default window.
+    let lo = n * 0.95 - 3.0 * (n * 0.95 * 0.05).sqrt();
+    assert!(covered as f64 >= lo.floor(), "coverage {covered}/{seeds}");
     assert!(
         (mean - truth).abs() < 4.0 * sd / n.sqrt(),
         "mean {mean} vs {truth}"

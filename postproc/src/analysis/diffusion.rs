@@ -48,6 +48,13 @@ impl FitWindow {
     }
 }
 
+/// How many time blocks the error of D can use when the fit window reaches
+/// lag `to` (frames): each block of ⌊n/B⌋ frames must hold lags 0..=to, so
+/// B = min(requested, ⌊n/(to+1)⌋); fewer than 2 means no error bar.
+pub fn blocks_for_window(n_frames: usize, requested: usize, to: usize) -> usize {
+    (n_frames / (to + 1)).min(requested)
+}
+
 /// Least-squares slope of `curve` (sampled every `dt`) over the window.
 pub fn slope(curve: &[f64], w: FitWindow, dt: f64) -> f64 {
     let pts = &curve[w.from..=w.to.min(curve.len() - 1)];

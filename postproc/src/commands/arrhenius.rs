@@ -1,6 +1,8 @@
 //! `postproc arrhenius`: Ea and D0 with errors from several runs (Fig. 2d).
 
-use super::{fit_window, frame_dt, run_pass, FitArgs, InputArgs, SelectArgs, TimeArgs, PLANES};
+use super::{
+    frame_dt, msd_with_window, run_pass, FitArgs, InputArgs, SelectArgs, TimeArgs, PLANES,
+};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use postproc::analysis::arrhenius::{self, Point, KB_EV};
@@ -97,13 +99,12 @@ pub fn d_of_dump(
     let clock = time.clock()?;
     let pass = run_pass(&input, select, false, true, None)?;
     let dt = frame_dt(clock, &pass.info, 1)?;
-    let msd = pass
-        .msd
-        .as_ref()
-        .expect("asked for")
-        .compute(&pass.sel, fit.blocks)?;
-    let (w, _) = fit_window(fit, &msd, dt)?;
-    let g = &msd.groups[0];
+    let fm = msd_with_window(fit, pass.msd.as_ref().expect("asked for"), &pass.sel, dt)?;
+    for n in &fm.notes {
+        eprintln!("warning: {dump}: {n}");
+    }
+    let w = fm.window;
+    let g = &fm.msd.groups[0];
     let full = GroupMsd::combined(&g.axes, axes);
     let blocks: Vec<Vec<f64>> = g
         .blocks
@@ -160,9 +161,16 @@ pub fn fit_and_write(pts: &[Point], unit: &str, out: &Path, plot: bool) -> Resul
             .collect();
         error_bar_plot(
             &out.join("arrhenius.png"),
-            &format!("Arrhenius: Ea = {:.4} ± {:.4} eV", f.ea_ev, f.ea_stderr),
-            "1000/T (1/K)",
-            &format!("ln D ({unit})"),
+            &format!(
+                "Arrhenius fit: Ea = {} eV",
+                postproc::out::value_pm(f.ea_ev, f.ea_stderr, "").unwrap_or_else(|| "n/a".into())
+            ),
+            "1000/T (K⁻¹)",
+            &if unit == "A^2/ps" {
+                "ln(D / (Å² ps⁻¹))".to_string()
+            } else {
+                format!("ln(D / ({unit}))")
+            },
             &xs,
             Some((&lx, &ly)),
         )?;

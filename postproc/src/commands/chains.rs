@@ -9,7 +9,7 @@ use postproc::analysis::chains::{ChainParams, ChainTracker, Chains};
 use postproc::analysis::lattice::{Lattice, AXES};
 use postproc::dump::{self, DumpInfo};
 use postproc::out::{num, write_csv, write_json};
-use postproc::plot::{line_plot, Series};
+use postproc::plot::{bar_plot, line_plot, Series};
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -54,6 +54,8 @@ pub struct ChainsRun {
     pub info: DumpInfo,
     pub ids: Vec<u64>,
     pub dt: f64,
+    /// Shortest chain reported, atoms.
+    pub min_length: usize,
 }
 
 fn frames(ps: f64, dt: f64, what: &str) -> Result<usize> {
@@ -61,6 +63,42 @@ fn frames(ps: f64, dt: f64, what: &str) -> Result<usize> {
         bail!("{what} must be a non-negative time in ps");
     }
     Ok((ps / dt).round() as usize)
+}
+
+/// The time options of the chain tracker in frames.
+#[derive(Clone, Copy)]
+pub struct ChainPlan {
+    smooth: usize,
+    coincidence: usize,
+    window: usize,
+}
+
+pub fn plan(o: &ChainOpts, dt0: f64) -> Result<ChainPlan> {
+    Ok(ChainPlan {
+        smooth: frames(o.smooth, dt0, "--smooth")?.max(1),
+        coincidence: frames(o.coincidence, dt0, "--coincidence")?,
+        window: frames(o.window, dt0, "--window")?.max(1),
+    })
+}
+
+/// The tracker and lattice set up on the first frame.
+pub fn start(
+    lattice: &LatticeArgs,
+    o: &ChainOpts,
+    p: ChainPlan,
+    f: &postproc::Frame,
+) -> postproc::error::Result<(ChainTracker, Lattice)> {
+    let lat = lattice.detect(f)?;
+    let params = ChainParams {
+        lattice: lat,
+        smooth: p.smooth,
+        capture: o.capture,
+        coincidence: p.coincidence,
+        window: p.window,
+        min_length: o.min_length,
+        cmsd: !o.no_cmsd,
+    };
+    Ok((ChainTracker::new(params)?, lat))
 }
 
 pub fn compute(
@@ -72,25 +110,13 @@ pub fn compute(
     let clock = time.clock()?;
     let files = dump::expand(&input.dump)?;
     let dt0 = early_dt(&files, clock, input.every)?;
-    let smooth = frames(o.smooth, dt0, "--smooth")?.max(1);
-    let coincidence = frames(o.coincidence, dt0, "--coincidence")?;
-    let window = frames(o.window, dt0, "--window")?.max(1);
+    let p = plan(o, dt0)?;
     let mut tr: Option<(ChainTracker, Lattice)> = None;
     let mut ids = Vec::new();
     let info = dump::read(&files, &read_opts(input), |f| {
         if tr.is_none() {
-            let lat = lattice.detect(f)?;
-            let p = ChainParams {
-                lattice: lat,
-                smooth,
-                capture: o.capture,
-                coincidence,
-                window,
-                min_length: o.min_length,
-                cmsd: !o.no_cmsd,
-            };
             ids = f.ids.to_vec();
-            tr = Some((ChainTracker::new(p)?, lat));
+            tr = Some(start(lattice, o, p, f)?);
         }
         tr.as_mut().expect("set above").0.push(f)
     })?;
@@ -103,6 +129,7 @@ pub fn compute(
         info,
         ids,
         dt,
+        min_length: o.min_length,
     })
 }
 
@@ -224,20 +251,18 @@ pub fn write(r: &ChainsRun, out: &Path, plot: bool) -> Result<Value> {
             }],
         )?;
         if hist.len() > 1 {
-            let l: Vec<f64> = (0..hist.len()).map(|k| k as f64).collect();
-            let h: Vec<f64> = hist.iter().map(|&k| k as f64).collect();
-            line_plot(
+            // Bars over the lengths a chain can have: from the shortest
+            // reported to the longest found.
+            let from = r.min_length.max(2).min(hist.len() - 1);
+            let bars: Vec<(i64, f64)> = (from..hist.len())
+                .map(|k| (k as i64, hist[k] as f64))
+                .collect();
+            bar_plot(
                 &out.join("chain_lengths.png"),
                 "Chain length distribution",
-                "length (atoms)",
+                "chain length (atoms)",
                 "chains",
-                &[Series {
-                    label: "chains".into(),
-                    x: &l,
-                    y: &h,
-                    color: 0,
-                    dashed: false,
-                }],
+                &bars,
             )?;
         }
     }

@@ -83,10 +83,16 @@ fn frames_of(ps: f64, dt: f64, what: &str) -> Result<usize> {
     Ok((ps / dt).round() as usize)
 }
 
-pub fn compute(a: &FluxArgs) -> Result<FluxRun> {
-    let clock = a.time.clock()?;
-    let files = dump::expand(&a.input.dump)?;
-    let dt0 = early_dt(&files, clock, a.input.every)?;
+/// The frame counts of the flux options, once the time between frames is known.
+#[derive(Clone, Copy)]
+pub struct FluxPlan {
+    smooth: usize,
+    interval: usize,
+    first: usize,
+    last: Option<usize>,
+}
+
+pub fn plan(a: &FluxArgs, dt0: f64) -> Result<FluxPlan> {
     let smooth = frames_of(a.smooth, dt0, "--smooth")?.max(1);
     let interval = frames_of(a.interval, dt0, "--interval")?;
     if interval == 0 {
@@ -97,23 +103,43 @@ pub fn compute(a: &FluxArgs) -> Result<FluxRun> {
     }
     let first = frames_of(a.t1, dt0, "--t1")?;
     let last = a.t2.map(|t| frames_of(t, dt0, "--t2")).transpose()?;
-    let mut acc: Option<(FluxAccumulator, Lattice, [f64; 2])> = None;
+    Ok(FluxPlan {
+        smooth,
+        interval,
+        first,
+        last,
+    })
+}
+
+/// The accumulator, lattice and f_c radii set up on the first frame.
+pub type FluxStart = (FluxAccumulator, Lattice, [f64; 2]);
+
+pub fn start(a: &FluxArgs, p: FluxPlan, f: &postproc::Frame) -> postproc::error::Result<FluxStart> {
+    let lat = a.lattice.detect(f)?;
+    let d = lat.nn_distance();
+    let r = [a.r1.unwrap_or(d / 3.0), a.r2.unwrap_or(d / 2.0)];
+    let params = FluxParams {
+        lattice: lat,
+        smooth: p.smooth,
+        interval: p.interval,
+        first: p.first,
+        last: p.last,
+        r1: r[0],
+        r2: r[1],
+        subdiv: a.subdiv,
+    };
+    Ok((FluxAccumulator::new(params, f.n_atoms())?, lat, r))
+}
+
+pub fn compute(a: &FluxArgs) -> Result<FluxRun> {
+    let clock = a.time.clock()?;
+    let files = dump::expand(&a.input.dump)?;
+    let dt0 = early_dt(&files, clock, a.input.every)?;
+    let p = plan(a, dt0)?;
+    let mut acc: Option<FluxStart> = None;
     let info = dump::read(&files, &read_opts(&a.input), |f| {
         if acc.is_none() {
-            let lat = a.lattice.detect(f)?;
-            let d = lat.nn_distance();
-            let r = [a.r1.unwrap_or(d / 3.0), a.r2.unwrap_or(d / 2.0)];
-            let p = FluxParams {
-                lattice: lat,
-                smooth,
-                interval,
-                first,
-                last,
-                r1: r[0],
-                r2: r[1],
-                subdiv: a.subdiv,
-            };
-            acc = Some((FluxAccumulator::new(p, f.n_atoms())?, lat, r));
+            acc = Some(start(a, p, f)?);
         }
         acc.as_mut().expect("set above").0.push(f)
     })?;

@@ -90,9 +90,10 @@ pub struct VdosOpts {
     /// Masses per type, g/mol, e.g. 1=40.078,2=15.999.
     #[arg(long, value_delimiter = ',')]
     pub mass: Option<Vec<String>>,
-    /// Longest VACF lag, ps (also the VDOS resolution: 1/(2·lag)).
-    #[arg(long, default_value_t = 3.0)]
-    pub max_lag_ps: f64,
+    /// Longest VACF lag, ps; the VDOS resolves nothing below 1/lag
+    /// (default: 3 ps or a quarter of the run, whichever is shorter).
+    #[arg(long)]
+    pub max_lag_ps: Option<f64>,
 }
 
 #[derive(Args)]
@@ -296,47 +297,198 @@ fn run_pass(
     })
 }
 
-fn fit_window(fit: &FitArgs, msd: &Msd, dt: f64) -> Result<(FitWindow, bool)> {
-    let lb = msd.block_len;
-    Ok(match (fit.fit_from, fit.fit_to) {
-        (None, None) => (FitWindow::default_for(lb), true),
-        (from, to) => {
-            let d = FitWindow::default_for(lb);
-            let from = from.unwrap_or(d.from as f64 * dt);
-            let to = to.unwrap_or(d.to as f64 * dt);
-            (FitWindow::from_ps(from, to, dt, lb)?, false)
+/// The MSD with its time blocks and the fit window. The blocks adapt to the
+/// window: a `--fit-to` longer than a block of `--blocks` gets fewer, longer
+/// blocks (each must hold the whole window); with fewer than two there is
+/// no error bar, and a note says why.
+pub(crate) struct FittedMsd {
+    pub msd: Msd,
+    pub window: FitWindow,
+    pub default: bool,
+    pub notes: Vec<String>,
+}
+
+pub(crate) fn msd_with_window(
+    fit: &FitArgs,
+    collector: &MsdCollector,
+    sel: &Selection,
+    dt: f64,
+) -> Result<FittedMsd> {
+    if fit.blocks < 2 {
+        bail!(
+            "--blocks {} : at least 2 time blocks are needed for an error bar",
+            fit.blocks
+        );
+    }
+    let n = collector.n_frames();
+    let run_ps = (n.max(1) - 1) as f64 * dt;
+    let d = FitWindow::default_for(n / fit.blocks);
+    let default = fit.fit_from.is_none() && fit.fit_to.is_none();
+    let mut notes = Vec::new();
+    let to_frames = match fit.fit_to {
+        None => d.to,
+        Some(to) => {
+            if !(to.is_finite() && to > 0.0) {
+                bail!("--fit-to {to}: the end of the fit window must be a positive time in ps");
+            }
+            let k = (to / dt).round() as usize;
+            if k + 1 > n {
+                bail!(
+                    "--fit-to {to} ps is past the end of the run ({n} frames, {} ps); \
+                     use --fit-to {} or less",
+                    fmt_ps(run_ps),
+                    fmt_ps(run_ps / 4.0)
+                );
+            }
+            k
         }
+    };
+    // Blocks of n/b frames hold lags up to n/b − 1.
+    let fit_blocks = diffusion::blocks_for_window(n, fit.blocks, to_frames);
+    let blocks = fit_blocks.max(1);
+    if fit_blocks < fit.blocks {
+        if fit_blocks >= 2 {
+            notes.push(format!(
+                "the fit window reaches {} ps, longer than one of {} time blocks ({} ps): \
+                 the error of D comes from {fit_blocks} blocks of {} ps instead \
+                 (the 95 % interval uses Student's t with {} degrees of freedom)",
+                fmt_ps(to_frames as f64 * dt),
+                fit.blocks,
+                fmt_ps((n / fit.blocks) as f64 * dt),
+                fmt_ps((n / fit_blocks) as f64 * dt),
+                fit_blocks - 1
+            ));
+        } else {
+            notes.push(format!(
+                "no error bar for D: the fit window reaches {} ps, more than half the run \
+                 ({} ps), so no two time blocks can each hold it; use --fit-to {} or less \
+                 for an error bar",
+                fmt_ps(to_frames as f64 * dt),
+                fmt_ps(run_ps),
+                fmt_ps(run_ps / 4.0)
+            ));
+        }
+    }
+    let msd = collector.compute(sel, blocks)?;
+    let window = if default {
+        d
+    } else {
+        let from = fit.fit_from.unwrap_or(d.from as f64 * dt);
+        if !(from.is_finite() && from >= 0.0) {
+            bail!("--fit-from {from}: the start of the fit window must be a time ≥ 0 in ps");
+        }
+        FitWindow::from_ps(
+            from,
+            to_frames as f64 * dt,
+            dt,
+            msd.block_len.max(to_frames + 1),
+        )
+        .map_err(|e| anyhow::anyhow!("--fit-from/--fit-to: {e}"))?
+    };
+    Ok(FittedMsd {
+        msd,
+        window,
+        default,
+        notes,
     })
+}
+
+/// A time in ps for messages: three significant digits, plain notation.
+pub(crate) fn fmt_ps(ps: f64) -> String {
+    postproc::out::human(ps, 3).unwrap_or_else(|| "?".into())
+}
+
+/// Prints each note as a warning and appends it to `summary["warnings"]`.
+pub(crate) fn add_warnings(summary: &mut Value, notes: &[String]) {
+    for n in notes {
+        eprintln!("warning: {n}");
+    }
+    if notes.is_empty() {
+        return;
+    }
+    if let Value::Object(m) = summary {
+        let w = m.entry("warnings").or_insert_with(|| json!([]));
+        if !w.is_array() {
+            *w = json!([]);
+        }
+        let arr = w.as_array_mut().expect("made an array");
+        arr.extend(notes.iter().map(|n| json!(n)));
+    }
 }
 
 pub fn msd(a: MsdArgs) -> Result<()> {
     let clock = a.time.clock()?;
-    if a.fit.blocks < 2 {
-        bail!("--blocks must be at least 2 for an error bar");
-    }
     let pass = run_pass(&a.input, &a.select, a.select.by_type, true, None)?;
     let dt = frame_dt(clock, &pass.info, a.input.every)?;
-    let msd = pass
-        .msd
-        .as_ref()
-        .expect("asked for")
-        .compute(&pass.sel, a.fit.blocks)?;
-    let (window, default) = fit_window(&a.fit, &msd, dt)?;
+    let fm = msd_with_window(&a.fit, pass.msd.as_ref().expect("asked for"), &pass.sel, dt)?;
     std::fs::create_dir_all(&a.input.out).with_context(|| a.input.out.display().to_string())?;
-    let summary = report::msd(&a.input, &pass.info, &msd, window, default, dt)?;
+    let summary = report::msd(&a.input, &pass.info, &fm, dt)?;
     report::emit(&a.input, &summary, &report::msd_text(&summary))
 }
 
+/// The default longest VACF lag when the run is long enough, ps.
+const DEFAULT_MAX_LAG_PS: f64 = 3.0;
+
+/// The VACF lag to collect, in frames (the default is cut to a quarter of
+/// the run by [`settle_lag`] once the run length is known).
 fn vacf_lag(opts: &VdosOpts, dt: f64) -> Result<usize> {
-    if !opts.max_lag_ps.is_finite() || opts.max_lag_ps <= 0.0 {
-        bail!("--max-lag-ps must be positive");
+    let ps = opts.max_lag_ps.unwrap_or(DEFAULT_MAX_LAG_PS);
+    if !ps.is_finite() || ps <= 0.0 {
+        bail!("--max-lag-ps {ps}: the longest VACF lag must be a positive time in ps");
     }
-    Ok(((opts.max_lag_ps / dt).round() as usize).max(2))
+    Ok(((ps / dt).round() as usize).max(2))
 }
 
-fn vdos_summary(input: &InputArgs, opts: &VdosOpts, pass: &Pass, vacf: &Vacf) -> Result<Value> {
+/// Cuts the default VACF lag to a quarter of the run (so that every lag
+/// averages over at least three quarters of the time origins) and says which
+/// lag is used; returns warnings for a requested lag the run cannot give.
+fn settle_lag(v: &mut Vacf, opts: &VdosOpts) -> Vec<String> {
+    let dt = v.dt;
+    let n = v.n_samples;
+    let have = v.groups[0].phi[0].len().saturating_sub(1);
+    let run_ps = n as f64 * dt;
+    let mut warnings = Vec::new();
+    match opts.max_lag_ps {
+        None => {
+            let cap = (n / 4).max(2).min(have);
+            if cap < have {
+                for g in &mut v.groups {
+                    for p in &mut g.phi {
+                        p.truncate(cap + 1);
+                    }
+                }
+            }
+            eprintln!(
+                "note: VACF lag {} ps (default: {} ps or a quarter of the {} ps run, whichever \
+                 is shorter; set with --max-lag-ps)",
+                fmt_ps(cap as f64 * dt),
+                fmt_ps(DEFAULT_MAX_LAG_PS),
+                fmt_ps(run_ps)
+            );
+        }
+        Some(want) => {
+            if (have as f64 + 0.5) * dt < want {
+                warnings.push(format!(
+                    "--max-lag-ps {want} is longer than the run allows: the VACF stops at {} ps \
+                     ({} velocity frames)",
+                    fmt_ps(have as f64 * dt),
+                    n
+                ));
+            }
+        }
+    }
+    warnings
+}
+
+fn vdos_summary(
+    input: &InputArgs,
+    opts: &VdosOpts,
+    pass: &Pass,
+    vacf: &Vacf,
+    notes: &[String],
+) -> Result<Value> {
     let masses = masses(opts)?;
-    report::vdos(
+    let mut s = report::vdos(
         input,
         &pass.info,
         &pass.sel,
@@ -344,7 +496,11 @@ fn vdos_summary(input: &InputArgs, opts: &VdosOpts, pass: &Pass, vacf: &Vacf) ->
         vacf,
         opts.temperature,
         &masses,
-    )
+    )?;
+    add_warnings(&mut s, notes);
+    s["max_lag_default"] = json!(opts.max_lag_ps.is_none());
+    postproc::out::write_json(&input.out.join("vdos.json"), &s)?;
+    Ok(s)
 }
 
 pub fn vdos(a: VdosArgs) -> Result<()> {
@@ -354,35 +510,40 @@ pub fn vdos(a: VdosArgs) -> Result<()> {
     let by_type = a.select.by_type || a.vdos.mass.is_some();
     let mut pass = run_pass(&a.input, &a.select, by_type, false, Some(lag))?;
     let dt = frame_dt(clock, &pass.info, a.input.every)?;
-    let vacf = pass.vacf.take().expect("asked for").finish(&pass.sel, dt)?;
+    let mut vacf = pass.vacf.take().expect("asked for").finish(&pass.sel, dt)?;
+    let notes = settle_lag(&mut vacf, &a.vdos);
     std::fs::create_dir_all(&a.input.out).with_context(|| a.input.out.display().to_string())?;
-    let summary = vdos_summary(&a.input, &a.vdos, &pass, &vacf)?;
+    let summary = vdos_summary(&a.input, &a.vdos, &pass, &vacf, &notes)?;
     report::emit(&a.input, &summary, &report::vdos_text(&summary))
 }
 
 pub fn diffusion(a: DiffusionArgs) -> Result<()> {
     let clock = a.time.clock()?;
-    if a.fit.blocks < 2 {
-        bail!("--blocks must be at least 2 for an error bar");
-    }
     let files = dump::expand(&a.input.dump)?;
     let lag = vacf_lag(&a.vdos, early_dt(&files, clock, a.input.every)?)?;
     let by_type = a.select.by_type || a.vdos.mass.is_some();
     let mut pass = run_pass(&a.input, &a.select, by_type, true, Some(lag))?;
     let dt = frame_dt(clock, &pass.info, a.input.every)?;
-    let vacf = pass.vacf.take().expect("asked for").finish(&pass.sel, dt)?;
-    let msd = pass
-        .msd
-        .as_ref()
-        .expect("asked for")
-        .compute(&pass.sel, a.fit.blocks)?;
-    let (window, default) = fit_window(&a.fit, &msd, dt)?;
+    let mut vacf = pass.vacf.take().expect("asked for").finish(&pass.sel, dt)?;
+    let notes = settle_lag(&mut vacf, &a.vdos);
+    let fm = msd_with_window(&a.fit, pass.msd.as_ref().expect("asked for"), &pass.sel, dt)?;
     std::fs::create_dir_all(&a.input.out).with_context(|| a.input.out.display().to_string())?;
-    let mut summary = report::msd(&a.input, &pass.info, &msd, window, default, dt)?;
-    let v = vdos_summary(&a.input, &a.vdos, &pass, &vacf)?;
+    let mut summary = report::msd(&a.input, &pass.info, &fm, dt)?;
+    let v = vdos_summary(&a.input, &a.vdos, &pass, &vacf, &notes)?;
     if let (Value::Object(s), Value::Object(v)) = (&mut summary, v) {
         for (k, val) in v {
-            s.entry(k).or_insert(val);
+            match (s.get_mut(&k), val) {
+                (Some(Value::Array(mine)), Value::Array(theirs)) if k == "warnings" => {
+                    for w in theirs {
+                        if !mine_has(mine, &w) {
+                            mine.push(w);
+                        }
+                    }
+                }
+                (_, val) => {
+                    s.entry(k).or_insert(val);
+                }
+            }
         }
     }
     let text = format!(
@@ -413,6 +574,10 @@ pub fn rdf(a: RdfArgs) -> Result<()> {
     let summary = report::rdf(&a.input, &info, &rdf)?;
     let _ = json!(null);
     report::emit(&a.input, &summary, &report::rdf_text(&summary))
+}
+
+fn mine_has(list: &[Value], w: &Value) -> bool {
+    list.iter().any(|x| x == w)
 }
 
 /// Used by the fit-window default to report per-plane D too.

@@ -1,15 +1,15 @@
 //! Turns analysis results into files (CSV, JSON, PNG) and summaries.
 
-use super::{d_entry, InputArgs, PLANES};
+use super::{add_warnings, d_entry, fmt_ps, FittedMsd, InputArgs, PLANES};
 use anyhow::Result;
 use postproc::analysis::diffusion::{self, FitWindow};
-use postproc::analysis::msd::{GroupMsd, Msd};
+use postproc::analysis::msd::GroupMsd;
 use postproc::analysis::rdf::Rdf;
 use postproc::analysis::select::Selection;
 use postproc::analysis::vacf::{self, Vacf};
 use postproc::dump::DumpInfo;
-use postproc::out::{num, write_csv, write_json};
-use postproc::plot::{line_plot, Series};
+use postproc::out::{num, value_pm, write_csv, write_json};
+use postproc::plot::{line_plot, line_plot_ext, Extras, Series, FIT_COLOR};
 use postproc::units::KB_METAL_MASS;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -60,14 +60,38 @@ fn d_of(g: &GroupMsd, axes: &[usize], w: FitWindow, dt: f64) -> diffusion::DEsti
     diffusion::estimate(&full, &blocks, axes.len(), w, dt)
 }
 
-pub fn msd(
-    input: &InputArgs,
-    info: &DumpInfo,
-    msd: &Msd,
-    w: FitWindow,
-    default: bool,
-    dt: f64,
-) -> Result<Value> {
+/// Warnings the MSD and its fit deserve, with numbers: a fit window still
+/// in the ballistic regime, a D without an error bar.
+fn msd_warnings(fm: &FittedMsd, dt: f64) -> Vec<String> {
+    let mut out = fm.notes.clone();
+    let w = fm.window;
+    let all = &fm.msd.groups[0];
+    let total = GroupMsd::combined(&all.axes, &[0, 1, 2]);
+    let (a, b) = (w.from.max(1), (2 * w.from.max(1)).min(w.to));
+    if b > a && total[a] > 0.0 && total[b] > 0.0 {
+        let alpha = (total[b] / total[a]).ln() / (b as f64 / a as f64).ln();
+        if alpha > 1.5 {
+            out.push(format!(
+                "the MSD grows as t^{alpha:.1} at the start of the fit window ({} ps): still \
+                 ballistic there, not diffusive (t^1); start the fit later with --fit-from",
+                fmt_ps(a as f64 * dt)
+            ));
+        }
+    }
+    let nb = all.blocks.len();
+    if nb >= 2 {
+        let d = d_of(all, &[0, 1, 2], w, dt);
+        if !d.stderr.is_finite() {
+            out.push(format!(
+                "the error bar of D is not a number: the fits in the {nb} time blocks did not all give a finite D"
+            ));
+        }
+    }
+    out
+}
+
+pub fn msd(input: &InputArgs, info: &DumpInfo, fm: &FittedMsd, dt: f64) -> Result<Value> {
+    let (msd, w, default) = (&fm.msd, fm.window, fm.default);
     let t = msd.n_frames;
     let time: Vec<f64> = (0..t).map(|k| k as f64 * dt).collect();
     let mut cols: Vec<(String, Vec<f64>)> = Vec::new();
@@ -96,7 +120,7 @@ pub fn msd(
     table.extend(cols.iter().map(|(n, c)| (n.clone(), c.as_slice())));
     write_csv(&input.out.join("msd.csv"), &table)?;
     let all = &msd.groups[0];
-    let summary = merge(
+    let mut summary = merge(
         json!({
             "D": top["D"],
             "fit": {"from_ps": w.from as f64 * dt, "to_ps": w.to as f64 * dt, "default": default},
@@ -112,6 +136,7 @@ pub fn msd(
         }),
         common(info),
     );
+    add_warnings(&mut summary, &msd_warnings(fm, dt));
     write_json(&input.out.join("msd.json"), &summary)?;
     if !input.no_plot {
         let half = (t / 2).max(2);
@@ -130,7 +155,7 @@ pub fn msd(
             let fy: Vec<f64> = fx.iter().map(|x| b + s * x).collect();
             fits.push((i, name, curve, fx, fy));
         }
-        for (i, name, curve, fx, fy) in &fits {
+        for (i, name, curve, _, _) in &fits {
             series.push(Series {
                 label: format!("MSD {name}"),
                 x: &time[..half],
@@ -138,20 +163,48 @@ pub fn msd(
                 color: *i,
                 dashed: false,
             });
+        }
+        for (k, (_, _, _, fx, fy)) in fits.iter().enumerate() {
             series.push(Series {
-                label: format!("fit {name}"),
+                label: if k == 0 {
+                    "linear fits".into()
+                } else {
+                    String::new()
+                },
                 x: fx,
                 y: fy,
-                color: *i,
+                color: FIT_COLOR,
                 dashed: true,
             });
         }
-        line_plot(
+        let pm = |k: &str| {
+            let d = &summary["D"][k];
+            value_pm(
+                d["value"].as_f64().unwrap_or(f64::NAN),
+                d["stderr"].as_f64().unwrap_or(f64::NAN),
+                "(no error bar)",
+            )
+            .unwrap_or_else(|| "n/a".into())
+        };
+        let notes = vec![
+            format!("D = {} Å²/ps (3D)", pm("total")),
+            format!("D_x = {}, D_y = {}, D_z = {}", pm("x"), pm("y"), pm("z")),
+            format!(
+                "fit window {}–{} ps (shaded)",
+                fmt_ps(w.from as f64 * dt),
+                fmt_ps(w.to as f64 * dt)
+            ),
+        ];
+        line_plot_ext(
             &input.out.join("msd.png"),
-            "Mean-squared displacement",
+            "Mean-squared displacement per axis",
             "t (ps)",
             "MSD (Å²)",
             &series,
+            &Extras {
+                shade: Some((w.from as f64 * dt, w.to as f64 * dt)),
+                notes,
+            },
         )?;
     }
     Ok(summary)
@@ -176,6 +229,97 @@ pub fn msd_text(s: &Value) -> String {
             f("value_m2_s"),
             f("value_cm2_s")
         );
+    }
+    out
+}
+
+/// Warnings about how well the frames and the VACF lag sample the
+/// vibrations, with the numbers that trigger them. `phi` is the VACF
+/// averaged over axes, `n` the number of velocity frames, `freq`/`f` the VDOS.
+pub(crate) fn sampling_warnings(
+    phi: &[f64],
+    dt: f64,
+    n: usize,
+    freq: &[f64],
+    f: &[f64],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let lags = phi.len().saturating_sub(1);
+    let lag_ps = lags as f64 * dt;
+    let run_ps = n as f64 * dt;
+    let peak = vacf::peak(freq, f);
+    let nu_min = 1.0 / lag_ps.max(f64::MIN_POSITIVE);
+    let nyquist = 0.5 / dt;
+    let show = |x: f64| fmt_ps(x);
+    match peak {
+        Some(p) if nu_min > 0.5 * p => out.push(format!(
+            "VACF lag {} ps resolves nothing below {} THz, yet the VDOS peak is at {} THz: \
+             the band is not resolved; use a longer --max-lag-ps (and a run several times longer)",
+            show(lag_ps),
+            show(nu_min),
+            show(p)
+        )),
+        None if lags < 20 || nu_min > 0.1 * nyquist => out.push(format!(
+            "VACF lag {} ps ({lags} frames) resolves nothing below {} THz and the VDOS shows no \
+             peak below the Nyquist frequency {} THz: nothing of the band is resolved",
+            show(lag_ps),
+            show(nu_min),
+            show(nyquist)
+        )),
+        _ => {}
+    }
+    if phi.len() > 2 && phi[0] > 0.0 {
+        let tail = phi[lags].abs() / phi[0];
+        if tail > 0.1 {
+            out.push(format!(
+                "the VACF has not decayed at the longest lag {} ps (still {:.0} % of Φ(0)): \
+                 F(0), D from F(0) and the Green–Kubo D are cut short",
+                show(lag_ps),
+                100.0 * tail
+            ));
+        }
+    }
+    let total: f64 = vacf::integral(freq, f);
+    if total > 0.0 && freq.len() > 4 {
+        let top = 0.8 * nyquist;
+        let k = freq
+            .iter()
+            .position(|&x| x >= top)
+            .unwrap_or(freq.len() - 1);
+        let above = vacf::integral(&freq[k..], &f[k..]);
+        if above / total > 0.02 || peak.is_some_and(|p| p > 0.5 * nyquist) {
+            out.push(format!(
+                "frames {} ps apart sample vibrations only up to the Nyquist frequency {} THz; \
+                 {:.0} % of the VDOS lies above {} THz{}: faster motion is folded back (aliased); \
+                 write frames more often",
+                show(dt),
+                show(nyquist),
+                100.0 * (above / total).max(0.0),
+                show(top),
+                peak.map(|p| format!(" and its peak is at {} THz", show(p)))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    if 2 * lags > n {
+        out.push(format!(
+            "VACF lag {} ps is {:.0} % of the {} ps run: lags past half the run average over \
+             few time origins (the longest over {})",
+            show(lag_ps),
+            100.0 * lag_ps / run_ps,
+            show(run_ps),
+            n.saturating_sub(lags)
+        ));
+    }
+    if 3 * lags > n {
+        out.push(format!(
+            "the Green–Kubo D averages the running integral over lags {}–{} ps, where only {}–{} \
+             of {n} time origins remain: its value rests on few independent samples",
+            show(0.5 * lag_ps),
+            show(lag_ps),
+            n.saturating_sub(lags),
+            n.saturating_sub(lags / 2)
+        ));
     }
     out
 }
@@ -210,6 +354,7 @@ pub fn vdos(
     let mut freq = Vec::new();
     let mut by_name: HashMap<String, vacf::Vdos> = HashMap::new();
     let mut first: Option<Value> = None;
+    let mut fallbacks: Vec<String> = Vec::new();
     // Type groups first: a multi-type group with masses is their weighted sum.
     let mut order: Vec<usize> = (0..v.groups.len()).collect();
     order.rotate_left(1);
@@ -222,6 +367,11 @@ pub fn vdos(
             .collect();
         kinds.sort_unstable();
         kinds.dedup();
+        let missing: Vec<u32> = kinds
+            .iter()
+            .copied()
+            .filter(|t| !masses.contains_key(t))
+            .collect();
         let (spec, norm) = match mass_factor(&kinds, temperature, masses) {
             Some(f) if f.len() == 1 => (
                 vacf::vdos(&g.phi, dt, f[0].1),
@@ -253,10 +403,7 @@ pub fn vdos(
             }
             None => {
                 let v0: f64 = g.phi.iter().map(|p| p[0]).sum();
-                (
-                    vacf::vdos(&g.phi, dt, 3.0 / v0),
-                    "kinetic: m/kT = 3/<v^2> (no --temperature/--mass)",
-                )
+                (vacf::vdos(&g.phi, dt, 3.0 / v0), "kinetic: m/kT = 3/<v^2>")
             }
         };
         let p = prefix(&g.name);
@@ -276,6 +423,23 @@ pub fn vdos(
         for (a, ax) in ["x", "y", "z"].iter().enumerate() {
             vdos_cols.push((format!("{p}vdos_{ax}_per_THz"), spec.axes[a].clone()));
         }
+        let norm = if norm.starts_with("kinetic") {
+            let why = match (temperature, missing.is_empty()) {
+                (None, true) => "--mass given but no --temperature".to_string(),
+                (None, false) if masses.is_empty() => "no --temperature and no --mass".to_string(),
+                (None, false) => format!("no --temperature, and no --mass for type {missing:?}"),
+                (Some(t), _) => format!("--temperature {t} K given but no --mass for type {missing:?}: the temperature is not used"),
+            };
+            if temperature.is_some() || !masses.is_empty() {
+                fallbacks.push(format!(
+                    "group {}: F(ν) normalised kinetically (m/kT = 3/⟨v²⟩, ∫F dν = 3) because {why}",
+                    g.name
+                ));
+            }
+            format!("{norm} ({why})")
+        } else {
+            norm.to_string()
+        };
         let entry = json!({
             "n_atoms": g.n_atoms,
             "D_from_F0": num(d0.iter().sum::<f64>() / 3.0),
@@ -303,7 +467,7 @@ pub fn vdos(
     t.extend(vdos_cols.iter().map(|(n, c)| (n.clone(), c.as_slice())));
     write_csv(&input.out.join("vdos.csv"), &t)?;
     let top = first.expect("group 0 exists");
-    let summary = merge(
+    let mut summary = merge(
         merge(
             top,
             json!({
@@ -319,6 +483,18 @@ pub fn vdos(
         ),
         common(info),
     );
+    let mut warnings = fallbacks;
+    {
+        let all = &by_name["all"];
+        warnings.extend(sampling_warnings(
+            &vacf_cols[0].1,
+            dt,
+            v.n_samples,
+            &freq,
+            &all.total,
+        ));
+    }
+    add_warnings(&mut summary, &warnings);
     write_json(&input.out.join("vdos.json"), &summary)?;
     if !input.no_plot {
         let all = &by_name["all"];

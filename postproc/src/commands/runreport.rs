@@ -1,22 +1,28 @@
 //! `postproc report`: every analysis over a temperature series, into one
-//! folder with figures, a JSON summary and an index (Markdown and HTML)
-//! that tells the story of paper A Figs. 1–4.
+//! folder with figures, a JSON summary and an `index.html` written directly
+//! (relative links only, so the folder can be zipped and moved).
 
 use super::arrhenius::fit_and_write;
-use super::chains::{self as chains_cmd, ChainOpts};
-use super::flux::{self as flux_cmd, FluxArgs, LatticeArgs};
+use super::chains::{self as chains_cmd, ChainOpts, ChainsRun};
+use super::flux::{self as flux_cmd, FluxArgs, FluxRun, LatticeArgs};
 use super::seedb::thermo_summary;
-use super::{early_dt, fit_window, frame_dt, read_opts, report, run_pass, vacf_lag, vdos_summary};
-use super::{FitArgs, InputArgs, SelectArgs, TimeArgs, VdosOpts};
+use super::{early_dt, frame_dt, msd_with_window, read_opts, report, vacf_lag, vdos_summary};
+use super::{FitArgs, InputArgs, Pass, TimeArgs, VdosOpts, PLANES};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use postproc::analysis::arrhenius::Point;
+use postproc::analysis::chains::ChainTracker;
+use postproc::analysis::lattice::Lattice;
+use postproc::analysis::msd::MsdCollector;
 use postproc::analysis::rdf::RdfAccumulator;
+use postproc::analysis::select::Selection;
+use postproc::analysis::vacf::VacfCollector;
 use postproc::dump;
-use postproc::out::{num, write_json};
+use postproc::out::{human, num, value_pm, write_json};
 use postproc::plot::{line_plot, Series};
 use postproc::thermo::read_log;
 use serde_json::{json, Value};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -81,133 +87,310 @@ fn parse_run(s: &str) -> Result<Run> {
     })
 }
 
+/// An analysis that is set up on the first frame and may fail on its own
+/// without stopping the others.
+enum Slot<T> {
+    Waiting,
+    On(T),
+    Failed(String),
+}
+
+impl<T> Slot<T> {
+    fn feed(&mut self, f: impl FnOnce(&mut T) -> postproc::error::Result<()>) {
+        if let Slot::On(t) = self {
+            if let Err(e) = f(t) {
+                *self = Slot::Failed(e.to_string());
+            }
+        }
+    }
+}
+
+fn failed(e: anyhow::Error) -> Value {
+    json!({"error": format!("{e:#}")})
+}
+
+/// Everything about one run, each analysis fed from one read of the dump.
+fn analyse_run(a: &ReportArgs, r: &Run, dir: &Path) -> Result<Value> {
+    let mut time = a.time.clone();
+    if time.dt.is_none() && time.timestep.is_none() && time.log.is_none() {
+        time.log = r.log.clone();
+    }
+    let input = InputArgs {
+        dump: vec![r.dump.clone()],
+        every: 1,
+        max_frames: a.max_frames,
+        out: dir.to_path_buf(),
+        json: true,
+        no_plot: false,
+    };
+    std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+    let clock = time.clock()?;
+    let files = dump::expand(&input.dump)?;
+    let dt0 = early_dt(&files, clock, 1)?;
+    let lag = vacf_lag(&a.vdos, dt0)?;
+    let fa = FluxArgs {
+        input: input.clone(),
+        time: time.clone(),
+        lattice: a.lattice.clone(),
+        smooth: 1.0,
+        interval: 1.0,
+        t1: 0.0,
+        t2: None,
+        r1: None,
+        r2: None,
+        subdiv: 8,
+    };
+    let flux_plan = flux_cmd::plan(&fa, dt0).map_err(|e| format!("{e:#}"));
+    let chain_plan = chains_cmd::plan(&a.chains, dt0).map_err(|e| format!("{e:#}"));
+    let mut sel: Option<Selection> = None;
+    let mut types = Vec::new();
+    let mut ids = Vec::new();
+    let mut volume = f64::NAN;
+    let mut msd: Option<MsdCollector> = None;
+    let mut vacf: Option<VacfCollector> = None;
+    let mut rdf: Slot<RdfAccumulator> = Slot::Waiting;
+    let mut flux: Slot<flux_cmd::FluxStart> = Slot::Waiting;
+    let mut chains: Slot<(ChainTracker, Lattice)> = Slot::Waiting;
+    let info = dump::read(&files, &read_opts(&input), |f| {
+        if sel.is_none() {
+            let s = Selection::new(&f.ids, &f.types, None, None, true)?;
+            msd = Some(MsdCollector::new(s.atoms.clone()));
+            vacf = Some(VacfCollector::new(&s, lag));
+            let wmin = f.cell.widths().into_iter().fold(f64::INFINITY, f64::min);
+            rdf = Slot::On(RdfAccumulator::new(&f.types, (0.5 * wmin).min(10.0), 200));
+            flux = match &flux_plan {
+                Ok(p) => match flux_cmd::start(&fa, *p, f) {
+                    Ok(x) => Slot::On(x),
+                    Err(e) => Slot::Failed(e.to_string()),
+                },
+                Err(e) => Slot::Failed(e.clone()),
+            };
+            chains = match &chain_plan {
+                Ok(p) => match chains_cmd::start(&a.lattice, &a.chains, *p, f) {
+                    Ok(x) => Slot::On(x),
+                    Err(e) => Slot::Failed(e.to_string()),
+                },
+                Err(e) => Slot::Failed(e.clone()),
+            };
+            types = f.types.to_vec();
+            ids = f.ids.to_vec();
+            volume = f.cell.volume();
+            sel = Some(s);
+        }
+        msd.as_mut().expect("set above").push(f);
+        vacf.as_mut().expect("set above").push(f)?;
+        rdf.feed(|x| x.add(f));
+        flux.feed(|x| x.0.push(f));
+        chains.feed(|x| x.0.push(f));
+        Ok(())
+    })?;
+    super::print_warnings(&info);
+    let dt = frame_dt(clock, &info, 1)?;
+    let mut pass = Pass {
+        info,
+        sel: sel.expect("at least one frame was read"),
+        types,
+        msd,
+        vacf,
+    };
+    // MSD and D.
+    let msd_s = msd_with_window(&a.fit, pass.msd.as_ref().expect("made"), &pass.sel, dt)
+        .and_then(|fm| report::msd(&input, &pass.info, &fm, dt))
+        .unwrap_or_else(failed);
+    // VACF, VDOS, 2PT.
+    let mut vo = a.vdos.clone();
+    vo.temperature = Some(r.t);
+    let vacf_done = pass
+        .vacf
+        .take()
+        .expect("made")
+        .finish(&pass.sel, dt)
+        .map_err(anyhow::Error::from)
+        .map(|mut v| {
+            let notes = super::settle_lag(&mut v, &vo);
+            (v, notes)
+        });
+    let (vdos_s, twopt_s) = match vacf_done {
+        Ok((v, notes)) => {
+            let vdos_s = vdos_summary(&input, &vo, &pass, &v, &notes).unwrap_or_else(failed);
+            let kinds: Vec<u32> = pass.sel.atoms.iter().map(|&i| pass.types[i]).collect();
+            let files: Vec<String> = vec![r.dump.clone()];
+            let twopt_s = super::twopt::from_vacf(dir, true, &v, &kinds, volume, &vo, &files)
+                .unwrap_or_else(failed);
+            (vdos_s, twopt_s)
+        }
+        Err(e) => (failed(e), json!({"error": "no VACF, see vdos"})),
+    };
+    // g(r).
+    let rdf_s = match rdf {
+        Slot::On(acc) => acc
+            .finish()
+            .map_err(anyhow::Error::from)
+            .and_then(|x| report::rdf(&input, &pass.info, &x))
+            .unwrap_or_else(failed),
+        Slot::Failed(e) => json!({ "error": e }),
+        Slot::Waiting => json!({"error": "no frame"}),
+    };
+    // Flux maps and chains.
+    let flux_s = match flux {
+        Slot::On((acc, lattice, rr)) => acc
+            .finish()
+            .map_err(anyhow::Error::from)
+            .and_then(|fl| {
+                let run = FluxRun {
+                    flux: fl,
+                    lattice,
+                    info: pass.info.clone(),
+                    dt,
+                    r: rr,
+                };
+                flux_cmd::write(&run, dir, true, fa.smooth, fa.interval)
+            })
+            .unwrap_or_else(failed),
+        Slot::Failed(e) => json!({ "error": e }),
+        Slot::Waiting => json!({"error": "no frame"}),
+    };
+    let chains_s = match chains {
+        Slot::On((tr, lattice)) => tr
+            .finish()
+            .map_err(anyhow::Error::from)
+            .and_then(|c| {
+                let run = ChainsRun {
+                    chains: c,
+                    lattice,
+                    info: pass.info.clone(),
+                    ids,
+                    dt,
+                    min_length: a.chains.min_length,
+                };
+                chains_cmd::write(&run, dir, true)
+            })
+            .unwrap_or_else(failed),
+        Slot::Failed(e) => json!({ "error": e }),
+        Slot::Waiting => json!({"error": "no frame"}),
+    };
+    let thermo_s = match &r.log {
+        Some(l) => thermo_summary(std::slice::from_ref(l), None, dir, true).unwrap_or_else(failed),
+        None => Value::Null,
+    };
+    let thermo_figs: Vec<String> = thermo_s["figures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.as_str())
+        .filter_map(|p| Path::new(p).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    let err = |v: &Value| v.get("error").cloned().unwrap_or(Value::Null);
+    Ok(json!({
+        "n_frames": pass.info.n_frames, "n_atoms": pass.info.n_atoms, "dt_ps": dt,
+        "D": msd_s["D"], "fit": msd_s["fit"], "msd_error": err(&msd_s),
+        "msd_warnings": msd_s["warnings"],
+        "vdos": {"D_from_F0": vdos_s["D_from_F0"], "D_green_kubo": vdos_s["D_green_kubo"],
+                 "peak_THz": vdos_s["peak_THz"], "max_lag_ps": vdos_s["max_lag_ps"],
+                 "warnings": vdos_s["warnings"], "error": err(&vdos_s)},
+        "rdf": rdf_s["pairs"], "rdf_error": err(&rdf_s),
+        "flux_lines": flux_s["lines"].as_array().map(|l| l.len()), "flux": err(&flux_s),
+        "chains": {"n_chains": chains_s["n_chains"], "rings": chains_s["rings"],
+                   "diffusive_fraction": chains_s["diffusive_fraction"],
+                   "mobile": chains_s["mobile_ids"].as_array().map(|v| v.len()),
+                   "min_length": a.chains.min_length,
+                   "error": err(&chains_s)},
+        "twopt": {"f_g": twopt_s["f_g"], "delta": twopt_s["delta"],
+                  "warnings": twopt_s["warnings"], "error": err(&twopt_s)},
+        "thermo": thermo_s.get("runs").cloned().unwrap_or(Value::Null),
+        "thermo_figures": thermo_figs, "thermo_error": err(&thermo_s),
+    }))
+}
+
+/// Moves an earlier report in `out` aside to `OUT.previous` (or
+/// `.previous-2`, …) so that nothing of it is overwritten or mixed in.
+fn set_aside(out: &Path) -> Result<Option<PathBuf>> {
+    let busy = std::fs::read_dir(out)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
+    if !busy {
+        return Ok(None);
+    }
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "postproc-report".into());
+    for k in 1.. {
+        let suffix = if k == 1 {
+            ".previous".to_string()
+        } else {
+            format!(".previous-{k}")
+        };
+        let aside = out.with_file_name(format!("{name}{suffix}"));
+        if !aside.exists() {
+            std::fs::rename(out, &aside).with_context(|| {
+                format!(
+                    "{} holds an earlier report and cannot be moved to {}; pick another --out",
+                    out.display(),
+                    aside.display()
+                )
+            })?;
+            return Ok(Some(aside));
+        }
+    }
+    unreachable!("some suffix is free")
+}
+
 pub fn run(a: ReportArgs) -> Result<()> {
     let runs: Vec<Run> = a.runs.iter().map(|s| parse_run(s)).collect::<Result<_>>()?;
+    if !PLANES.iter().any(|(n, _)| *n == a.component) {
+        bail!(
+            "--component {:?}: use total, x, y, z, xy, xz or yz",
+            a.component
+        );
+    }
+    if let Some(aside) = set_aside(&a.out)? {
+        eprintln!(
+            "report: {} was not empty; its contents were moved to {}",
+            a.out.display(),
+            aside.display()
+        );
+    }
     std::fs::create_dir_all(&a.out).with_context(|| a.out.display().to_string())?;
     let mut per_run = Vec::new();
     let mut points = Vec::new();
     for (k, r) in runs.iter().enumerate() {
-        let dir = a.out.join(format!("run{k}_{:.0}K", r.t));
+        let folder = format!("run{k}_{:.0}K", r.t);
+        let dir = a.out.join(&folder);
         eprintln!(
             "report: run {k} ({} at {:.1} K) → {}",
             r.dump,
             r.t,
             dir.display()
         );
-        let mut time = a.time.clone();
-        if time.dt.is_none() && time.timestep.is_none() && time.log.is_none() {
-            time.log = r.log.clone();
-        }
-        let input = InputArgs {
-            dump: vec![r.dump.clone()],
-            every: 1,
-            max_frames: a.max_frames,
-            out: dir.clone(),
-            json: true,
-            no_plot: false,
-        };
-        std::fs::create_dir_all(&dir)?;
-        let sel = SelectArgs {
-            types: None,
-            ids: None,
-            by_type: true,
-        };
-        // MSD, D per axis, VACF and VDOS in one pass.
-        let clock = time.clock()?;
-        let files = dump::expand(&input.dump)?;
-        let lag = vacf_lag(&a.vdos, early_dt(&files, clock, 1)?)?;
-        let mut pass = run_pass(&input, &sel, true, true, Some(lag))?;
-        let dt = frame_dt(clock, &pass.info, 1)?;
-        let vacf = pass.vacf.take().expect("asked for").finish(&pass.sel, dt)?;
-        let msd = pass
-            .msd
-            .as_ref()
-            .expect("asked for")
-            .compute(&pass.sel, a.fit.blocks)?;
-        let (w, default) = fit_window(&a.fit, &msd, dt)?;
-        let msd_s = report::msd(&input, &pass.info, &msd, w, default, dt)?;
-        let mut vo = a.vdos.clone();
-        vo.temperature = Some(r.t);
-        let vdos_s = vdos_summary(&input, &vo, &pass, &vacf)?;
-        // g(r).
-        let mut acc: Option<RdfAccumulator> = None;
-        let info = dump::read(&files, &read_opts(&input), |f| {
-            if acc.is_none() {
-                let wmin = f.cell.widths().into_iter().fold(f64::INFINITY, f64::min);
-                acc = Some(RdfAccumulator::new(&f.types, (0.5 * wmin).min(10.0), 200));
+        let mut entry = match analyse_run(&a, r, &dir) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("report: run {k} could not be analysed: {e:#}");
+                json!({"error": format!("{e:#}")})
             }
-            acc.as_mut().expect("set above").add(f)
-        })?;
-        let rdf_s = report::rdf(&input, &info, &acc.expect("one frame").finish()?)?;
-        // Flux maps and chains.
-        let fa = FluxArgs {
-            input: input.clone(),
-            time: time.clone(),
-            lattice: a.lattice.clone(),
-            smooth: 1.0,
-            interval: 1.0,
-            t1: 0.0,
-            t2: None,
-            r1: None,
-            r2: None,
-            subdiv: 8,
         };
-        let flux_s = match flux_cmd::compute(&fa) {
-            Ok(fr) => flux_cmd::write(&fr, &dir, true, 1.0, 1.0)?,
-            Err(e) => json!({"error": format!("{e:#}")}),
-        };
-        let chains_s = match chains_cmd::compute(&input, &time, &a.lattice, &a.chains) {
-            Ok(cr) => chains_cmd::write(&cr, &dir, true)?,
-            Err(e) => json!({"error": format!("{e:#}")}),
-        };
-        let twopt_s = match super::twopt::compute(
-            &input,
-            &time,
-            &SelectArgs {
-                types: None,
-                ids: None,
-                by_type: false,
-            },
-            &vo,
-        ) {
-            Ok(s) => s,
-            Err(e) => json!({"error": format!("{e:#}")}),
-        };
-        let thermo_s = match &r.log {
-            Some(l) => thermo_summary(std::slice::from_ref(l), None, &dir, true)?,
-            None => Value::Null,
-        };
-        let d = &msd_s["D"][a.component.as_str()];
-        if d.is_null() {
-            bail!(
-                "--component {:?}: use total, x, y, z, xy, xz or yz",
-                a.component
-            );
+        entry["dump"] = json!(r.dump);
+        entry["T_K"] = json!(r.t);
+        entry["folder"] = json!(folder);
+        let d = &entry["D"][a.component.as_str()];
+        if let Some(v) = d["value"].as_f64() {
+            points.push(Point {
+                t: r.t,
+                d: v,
+                d_err: d["stderr"].as_f64().unwrap_or(f64::NAN),
+            });
         }
-        points.push(Point {
-            t: r.t,
-            d: d["value"].as_f64().unwrap_or(f64::NAN),
-            d_err: d["stderr"].as_f64().unwrap_or(f64::NAN),
-        });
-        per_run.push(json!({
-            "dump": r.dump, "T_K": r.t, "folder": dir.display().to_string(),
-            "D": msd_s["D"], "vdos": {"D_from_F0": vdos_s["D_from_F0"], "peak_THz": vdos_s["peak_THz"]},
-            "rdf": rdf_s["pairs"],
-            "flux_lines": flux_s["lines"].as_array().map(|l| l.len()), "flux": flux_s.get("error").cloned().unwrap_or(Value::Null),
-            "chains": {"n_chains": chains_s["n_chains"], "rings": chains_s["rings"],
-                       "diffusive_fraction": chains_s["diffusive_fraction"], "mobile": chains_s["mobile_ids"].as_array().map(|v| v.len()),
-                       "error": chains_s.get("error").cloned().unwrap_or(Value::Null)},
-            "twopt": {"f_g": twopt_s["f_g"], "delta": twopt_s["delta"], "error": twopt_s.get("error").cloned().unwrap_or(Value::Null)},
-            "thermo": thermo_s.get("runs").cloned().unwrap_or(Value::Null),
-        }));
+        per_run.push(entry);
     }
-    let arr = if points.len() >= 2 && points.iter().all(|p| p.d > 0.0) {
-        match fit_and_write(&points, "A^2/ps", &a.out, true) {
-            Ok(s) => s,
-            Err(e) => json!({"error": format!("{e:#}")}),
-        }
+    let usable: Vec<Point> = points.iter().copied().filter(|p| p.d > 0.0).collect();
+    let arr = if usable.len() >= 2 {
+        fit_and_write(&usable, "A^2/ps", &a.out, true).unwrap_or_else(failed)
     } else {
-        json!({"error": "an Arrhenius fit needs two or more runs with D > 0"})
+        json!({"error": format!(
+            "an Arrhenius fit needs D > 0 at two or more temperatures; this report has {} run{} with D > 0",
+            usable.len(), if usable.len() == 1 { "" } else { "s" })})
     };
     let ts: Vec<f64> = per_run
         .iter()
@@ -218,36 +401,30 @@ pub fn run(a: ReportArgs) -> Result<()> {
     };
     let fg = series_vs_t(&|r| r["twopt"]["f_g"].as_f64());
     let df = series_vs_t(&|r| r["chains"]["diffusive_fraction"].as_f64());
-    line_plot(
-        &a.out.join("fg_vs_T.png"),
-        "2PT fluidicity vs T (Fig. 2c)",
-        "T (K)",
+    let fg_plot = vs_t_plot(
+        &a.out,
+        "fg_vs_T.png",
+        "2PT fluidicity f_g vs temperature",
         "f_g",
-        &[Series {
-            label: "f_g".into(),
-            x: &ts,
-            y: &fg,
-            color: 1,
-            dashed: false,
-        }],
+        &ts,
+        &fg,
+        "f_g (2PT)",
     )?;
-    line_plot(
-        &a.out.join("diffusive_fraction_vs_T.png"),
-        "Diffusive fraction vs T",
-        "T (K)",
-        "fraction",
-        &[Series {
-            label: "hopping atoms per window".into(),
-            x: &ts,
-            y: &df,
-            color: 0,
-            dashed: false,
-        }],
+    let df_plot = vs_t_plot(
+        &a.out,
+        "diffusive_fraction_vs_T.png",
+        "Fraction of atoms hopping per window vs temperature",
+        "diffusive fraction",
+        &ts,
+        &df,
+        "diffusive fraction (chains)",
     )?;
     let summary = json!({"runs": per_run, "arrhenius": arr,
-        "component": a.component, "f_g_vs_T": ts.iter().zip(&fg).map(|(t, f)| json!([t, num(*f)])).collect::<Vec<_>>()});
+        "component": a.component,
+        "f_g_vs_T": ts.iter().zip(&fg).map(|(t, f)| json!([t, num(*f)])).collect::<Vec<_>>(),
+        "figures_vs_T": {"fg_vs_T": fg_plot, "diffusive_fraction_vs_T": df_plot}});
     write_json(&a.out.join("summary.json"), &summary)?;
-    write_index(&a.out, &summary)?;
+    postproc::out::write_text(&a.out.join("index.html"), &index_html(&a.out, &summary))?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
@@ -256,107 +433,325 @@ pub fn run(a: ReportArgs) -> Result<()> {
     Ok(())
 }
 
-fn rel(out: &Path, p: &Path) -> String {
-    p.strip_prefix(out).unwrap_or(p).display().to_string()
+/// A quantity vs T when two or more runs have it; otherwise the reason as
+/// a JSON string and no figure.
+fn vs_t_plot(
+    out: &Path,
+    file: &str,
+    title: &str,
+    ylabel: &str,
+    ts: &[f64],
+    ys: &[f64],
+    what: &str,
+) -> Result<Value> {
+    let n = ys.iter().filter(|y| y.is_finite()).count();
+    if n < 2 {
+        return Ok(json!({"error": format!(
+            "a plot against temperature needs {what} at two or more temperatures; this report has it at {n}")}));
+    }
+    line_plot(
+        &out.join(file),
+        title,
+        "T (K)",
+        ylabel,
+        &[Series {
+            label: ylabel.into(),
+            x: ts,
+            y: ys,
+            color: 0,
+            dashed: false,
+        }],
+    )?;
+    Ok(json!({"png": file}))
 }
 
-fn write_index(out: &Path, s: &Value) -> Result<()> {
-    let mut md = String::from("# Chain-melting report\n\nMade by `postproc report`; all numbers are in `summary.json`, every figure has its data next to it (CSV/JSON).\n\n");
-    md += "## Temperature series\n\n| T (K) | D total (Å²/ps) | D_x | D_y | D_z | f_g | diffusive fraction | chains | rings | lines with crossings |\n|---|---|---|---|---|---|---|---|---|---|\n";
-    let f = |v: &Value| v.as_f64().map_or("–".to_string(), |x| format!("{x:.4e}"));
-    for r in s["runs"].as_array().into_iter().flatten() {
-        let d = |k: &str| format!("{} ± {}", f(&r["D"][k]["value"]), f(&r["D"][k]["stderr"]));
-        md += &format!(
-            "| {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            r["T_K"].as_f64().unwrap_or(f64::NAN),
-            d("total"),
-            d("x"),
-            d("y"),
-            d("z"),
-            f(&r["twopt"]["f_g"]),
-            f(&r["chains"]["diffusive_fraction"]),
-            r["chains"]["n_chains"],
-            r["chains"]["rings"],
-            r["flux_lines"]
-        );
+/// Text for HTML: & < > " escaped.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn pm_cell(d: &Value) -> String {
+    let v = d["value"].as_f64().unwrap_or(f64::NAN);
+    let e = d["stderr"].as_f64().unwrap_or(f64::NAN);
+    value_pm(v, e, "(no error bar)").unwrap_or_else(|| "n/a".into())
+}
+
+fn num_cell(v: &Value, sig: usize) -> String {
+    match v {
+        Value::Number(n) => n
+            .as_f64()
+            .and_then(|x| human(x, sig))
+            .unwrap_or_else(|| "n/a".into()),
+        _ => "n/a".into(),
     }
-    let ea = &s["arrhenius"];
-    md += &format!(
-        "\n## Arrhenius (Fig. 2d)\n\nEa = {} ± {} eV, D0 = {} ± {} Å²/ps ({} D).\n\n![Arrhenius](arrhenius.png)\n\n## Fluidicity and diffusive fraction vs T (Fig. 2c)\n\n![f_g vs T](fg_vs_T.png)\n![diffusive fraction vs T](diffusive_fraction_vs_T.png)\n",
-        f(&ea["Ea_eV"]["value"]), f(&ea["Ea_eV"]["stderr"]), f(&ea["D0"]["value"]), f(&ea["D0"]["stderr"]), s["component"].as_str().unwrap_or("")
+}
+
+/// A figure with its caption, or in words why it is not there.
+fn figure(html: &mut String, out: &Path, rel: &str, title: &str, caption: &str, missing: &str) {
+    let _ = writeln!(html, "<h3>{}</h3>", esc(title));
+    if out.join(rel).is_file() {
+        let _ = writeln!(
+            html,
+            "<figure><img src=\"{}\" alt=\"{}\"><figcaption>{}</figcaption></figure>",
+            esc(rel),
+            esc(title),
+            esc(caption)
+        );
+    } else {
+        let _ = writeln!(html, "<p class=\"missing\">{}</p>", esc(missing));
+    }
+}
+
+fn reason(v: &Value, what: &str) -> String {
+    match v.as_str() {
+        Some(e) => format!("Not available: the {what} could not run on this run: {e}."),
+        None => format!("Not available: the {what} wrote no figure for this run."),
+    }
+}
+
+fn warnings_list(html: &mut String, title: &str, list: &Value) {
+    let items: Vec<&str> = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|w| w.as_str())
+        .collect();
+    if items.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        html,
+        "<p class=\"warn\">{}:</p>\n<ul class=\"warn\">",
+        esc(title)
     );
-    let figs = [
-        ("MSD per axis (Fig. 1a,c)", "msd.png"),
-        ("VDOS (Fig. 1b)", "vdos.png"),
-        ("2PT gas/solid split of the VDOS (Fig. 2a,b)", "twopt.png"),
-        ("cMSD of chain vs solid atoms (Fig. 1e)", "cmsd.png"),
-        ("g(r) (Fig. 3)", "rdf.png"),
-        ("Flux F_x(y,z) (Fig. 4a)", "flux_x.png"),
-        ("Flux F_y(x,z)", "flux_y.png"),
-        ("Flux F_z(x,y) (Fig. 4b)", "flux_z.png"),
-        ("Diffusive fraction vs time", "diffusive_fraction.png"),
-        ("Chain lengths", "chain_lengths.png"),
-        ("Temperature from the log", "thermo_Temp.png"),
-    ];
-    for r in s["runs"].as_array().into_iter().flatten() {
-        let dir = PathBuf::from(r["folder"].as_str().unwrap_or(""));
-        md += &format!(
-            "\n## Run at {:.1} K: `{}`\n\n",
-            r["T_K"].as_f64().unwrap_or(f64::NAN),
-            r["dump"].as_str().unwrap_or("")
-        );
-        for (title, file) in figs {
-            let p = dir.join(file);
-            if p.exists() {
-                md += &format!("### {title}\n\n![{title}]({})\n\n", rel(out, &p));
-            }
-        }
+    for w in items {
+        let _ = writeln!(html, "<li>{}</li>", esc(w));
     }
-    postproc::out::write_text(&out.join("index.md"), &md)?;
-    // The HTML is the Markdown's content with images inline, for a browser.
-    let mut html = String::from("<!doctype html><html><head><meta charset=\"utf-8\"><title>Chain-melting report</title>\n<style>body{font-family:sans-serif;max-width:1000px;margin:auto}img{max-width:100%}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px}</style></head><body>\n");
-    let mut in_table = false;
-    for line in md.lines() {
-        let esc = line.replace('&', "&amp;").replace('<', "&lt;");
-        if let Some(t) = line.strip_prefix("### ") {
-            html += &format!("<h3>{t}</h3>\n");
-        } else if let Some(t) = line.strip_prefix("## ") {
-            html += &format!("<h2>{t}</h2>\n");
-        } else if let Some(t) = line.strip_prefix("# ") {
-            html += &format!("<h1>{t}</h1>\n");
-        } else if line.starts_with("![") {
-            let alt = &line[2..line.find(']').unwrap_or(2)];
-            let src = &line[line.find('(').map_or(0, |i| i + 1)..line.len() - 1];
-            html += &format!("<img alt=\"{alt}\" src=\"{src}\">\n");
-        } else if line.starts_with('|') {
-            if line.starts_with("|---") {
-                continue;
-            }
-            if !in_table {
-                html += "<table>\n";
-                in_table = true;
-            }
-            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
-            html += &format!(
-                "<tr>{}</tr>\n",
-                cells
-                    .iter()
-                    .map(|c| format!("<td>{c}</td>"))
-                    .collect::<String>()
+    html.push_str("</ul>\n");
+}
+
+/// The report page, written directly as HTML.
+fn index_html(out: &Path, s: &Value) -> String {
+    let mut h = String::from(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
+         <title>Diffusion and chain-melting report</title>\n<style>\
+         body{font-family:sans-serif;max-width:1000px;margin:auto;padding:0 1em}\
+         img{max-width:100%}figure{margin:0 0 1.5em 0}figcaption{color:#333;font-size:90%}\
+         table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}\
+         th{background:#f3f3f3}.missing{color:#8a4b00}.warn{color:#8a4b00}\
+         </style></head><body>\n<h1>Diffusion and chain-melting report</h1>\n\
+         <p>Made by postproc report. All numbers are also in <a href=\"summary.json\">summary.json</a>; \
+         every figure has its data next to it (CSV and JSON in the run's folder). \
+         D is in Å²/ps with its standard error from time blocks.</p>\n",
+    );
+    let runs: Vec<&Value> = s["runs"].as_array().into_iter().flatten().collect();
+    h.push_str("<h2>Temperature series</h2>\n<table>\n<tr><th>T (K)</th><th>D total (Å²/ps)</th>\
+        <th>D<sub>x</sub></th><th>D<sub>y</sub></th><th>D<sub>z</sub></th><th>f<sub>g</sub> (2PT)</th>\
+        <th>diffusive fraction</th><th>chains</th><th>rings</th><th>lattice lines with crossings</th></tr>\n");
+    let mut any_na = false;
+    for r in &runs {
+        let mut cells = vec![num_cell(&r["T_K"], 4)];
+        for k in ["total", "x", "y", "z"] {
+            cells.push(pm_cell(&r["D"][k]));
+        }
+        cells.push(num_cell(&r["twopt"]["f_g"], 3));
+        cells.push(num_cell(&r["chains"]["diffusive_fraction"], 3));
+        cells.push(num_cell(&r["chains"]["n_chains"], 6));
+        cells.push(num_cell(&r["chains"]["rings"], 6));
+        cells.push(num_cell(&r["flux_lines"], 6));
+        any_na |= cells.iter().any(|c| c == "n/a");
+        h.push_str("<tr>");
+        for c in cells {
+            let _ = write!(h, "<td>{}</td>", esc(&c));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+    if any_na {
+        h.push_str(
+            "<p>n/a: that analysis could not run on that run; its section below says why.</p>\n",
+        );
+    }
+    // Arrhenius.
+    h.push_str("<h2>Arrhenius fit of D</h2>\n");
+    let ea = &s["arrhenius"];
+    if let Some(e) = ea["error"].as_str() {
+        let _ = writeln!(h, "<p class=\"missing\">No Arrhenius fit: {}.</p>", esc(e));
+    } else {
+        let pm = |v: &Value| {
+            value_pm(
+                v["value"].as_f64().unwrap_or(f64::NAN),
+                v["stderr"].as_f64().unwrap_or(f64::NAN),
+                "",
+            )
+            .unwrap_or_else(|| "n/a".into())
+        };
+        let _ = writeln!(
+            h,
+            "<p>E<sub>a</sub> = {} eV, D<sub>0</sub> = {} Å²/ps (fit of ln D<sub>{}</sub> against 1/k<sub>B</sub>T{}).</p>",
+            esc(&pm(&ea["Ea_eV"])),
+            esc(&pm(&ea["D0"])),
+            esc(s["component"].as_str().unwrap_or("")),
+            if ea["weighted"] == json!(true) { ", weighted by the per-run errors" } else { ", unweighted" }
+        );
+        figure(
+            &mut h,
+            out,
+            "arrhenius.png",
+            "ln D against 1000/T",
+            "ln D of each run with its error bar and the fitted straight line; the slope is −Ea/k_B.",
+            "Not available: the Arrhenius figure was not drawn.",
+        );
+    }
+    h.push_str("<h2>Quantities against temperature</h2>\n");
+    for (key, title, caption) in [
+        (
+            "fg_vs_T",
+            "2PT fluidicity f_g against temperature",
+            "Fraction of the vibrational degrees of freedom that behave like a hard-sphere gas, per run.",
+        ),
+        (
+            "diffusive_fraction_vs_T",
+            "Fraction of atoms hopping per window against temperature",
+            "Time average of the fraction of atoms that hop to another lattice site within a classification window.",
+        ),
+    ] {
+        let v = &s["figures_vs_T"][key];
+        let missing = v["error"]
+            .as_str()
+            .map(|e| format!("Not drawn: {e}."))
+            .unwrap_or_else(|| "Not drawn.".into());
+        figure(&mut h, out, &format!("{key}.png"), title, caption, &missing);
+    }
+    // Per run.
+    for r in &runs {
+        let folder = r["folder"].as_str().unwrap_or("");
+        let dump = r["dump"].as_str().unwrap_or("");
+        let dump_name = Path::new(dump)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| dump.to_string());
+        let _ = writeln!(
+            h,
+            "<h2>Run at {} K: {}</h2>",
+            esc(&num_cell(&r["T_K"], 4)),
+            esc(&dump_name)
+        );
+        if let Some(e) = r["error"].as_str() {
+            let _ = writeln!(
+                h,
+                "<p class=\"missing\">This run could not be analysed: {}.</p>",
+                esc(e)
             );
             continue;
-        } else if !line.is_empty() {
-            html += &format!("<p>{esc}</p>\n");
         }
-        if in_table {
-            html += "</table>\n";
-            in_table = false;
+        let _ = writeln!(
+            h,
+            "<p>{} atoms, {} frames, {} ps between frames. Files: <a href=\"{}/\">{}/</a>.</p>",
+            esc(&num_cell(&r["n_atoms"], 9)),
+            esc(&num_cell(&r["n_frames"], 9)),
+            esc(&num_cell(&r["dt_ps"], 4)),
+            esc(folder),
+            esc(folder)
+        );
+        let f = |name: &str| format!("{folder}/{name}");
+        let fit = &r["fit"];
+        let msd_caption = format!(
+            "MSD along x, y and z up to half the run; dashed black lines: straight-line fits over the shaded window {}–{} ps, whose slopes give D. D (all axes) = {} Å²/ps.",
+            num_cell(&fit["from_ps"], 3),
+            num_cell(&fit["to_ps"], 3),
+            pm_cell(&r["D"]["total"])
+        );
+        figure(
+            &mut h,
+            out,
+            &f("msd.png"),
+            "Mean-squared displacement per axis",
+            &msd_caption,
+            &reason(&r["msd_error"], "MSD analysis"),
+        );
+        warnings_list(&mut h, "Notes on the MSD fit", &r["msd_warnings"]);
+        let vd = &r["vdos"];
+        figure(
+            &mut h,
+            out,
+            &f("vacf.png"),
+            "Velocity autocorrelation",
+            &format!(
+                "Φ(t) = ⟨v(0)·v(t)⟩/3 averaged over atoms and time origins, up to a lag of {} ps.",
+                num_cell(&vd["max_lag_ps"], 3)
+            ),
+            &reason(&vd["error"], "VACF analysis"),
+        );
+        figure(&mut h, out, &f("vdos.png"), "Vibrational density of states",
+            &format!("F(ν), the cosine transform of the VACF, total and per axis. D from F(0) = {} Å²/ps; Green–Kubo D = {} Å²/ps.",
+                num_cell(&vd["D_from_F0"], 3), num_cell(&vd["D_green_kubo"], 3)),
+            &reason(&vd["error"], "VDOS analysis"));
+        warnings_list(
+            &mut h,
+            "Notes on the sampling of the VACF/VDOS",
+            &vd["warnings"],
+        );
+        let tp = &r["twopt"];
+        figure(&mut h, out, &f("twopt.png"), "2PT split of the VDOS into gas-like and solid-like parts",
+            &format!("Total VDOS, its hard-sphere-gas part and the solid-like rest; fluidicity f_g = {}.", num_cell(&tp["f_g"], 3)),
+            &reason(&tp["error"], "2PT analysis"));
+        warnings_list(&mut h, "Notes on 2PT", &tp["warnings"]);
+        figure(&mut h, out, &f("rdf.png"), "Radial distribution function g(r)",
+            "g(r) of all atoms (and per pair of types when there are several), averaged over all frames.",
+            &reason(&r["rdf_error"], "g(r) analysis"));
+        for (axis, plane) in [("x", "y,z"), ("y", "x,z"), ("z", "x,y")] {
+            figure(&mut h, out, &f(&format!("flux_{axis}.png")),
+                &format!("Flux map F_{axis}({plane}): net crossings of the midplanes along {axis}"),
+                &format!("Net number of lattice midplanes crossed towards +{axis} (red) or −{axis} (blue), spread over the ({plane}) plane at the crossing atoms' positions."),
+                &reason(&r["flux"], "flux-map analysis"));
+        }
+        let ch = &r["chains"];
+        figure(&mut h, out, &f("diffusive_fraction.png"), "Fraction of atoms hopping per window against time",
+            "Fraction of the atoms that hop to another lattice site within each classification window.",
+            &reason(&ch["error"], "chain analysis"));
+        let no_chains = if ch["error"].is_string() {
+            reason(&ch["error"], "chain analysis")
+        } else {
+            format!(
+                "No chain of {} or more atoms was found in this run, so there is no length distribution.",
+                num_cell(&ch["min_length"], 3)
+            )
+        };
+        figure(&mut h, out, &f("chain_lengths.png"), "Chain lengths",
+            &format!("Number of cooperative chains of each length (atoms per chain); {} chains, {} of them rings.",
+                num_cell(&ch["n_chains"], 9), num_cell(&ch["rings"], 9)),
+            &no_chains);
+        figure(&mut h, out, &f("cmsd.png"), "MSD along the chain direction: chain atoms against solid atoms",
+            "cMSD of the atoms that took part in chains and of the others, along the axis the chains run.",
+            &reason(&ch["error"], "chain analysis"));
+        if let Some(e) = r["thermo_error"].as_str() {
+            let _ = writeln!(
+                h,
+                "<h3>Thermodynamics from the log</h3>\n<p class=\"missing\">Not available: {}.</p>",
+                esc(e)
+            );
+        }
+        for fig in r["thermo_figures"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.as_str())
+        {
+            let col = fig.trim_start_matches("thermo_").trim_end_matches(".png");
+            figure(
+                &mut h,
+                out,
+                &f(fig),
+                &format!("{col} from the LAMMPS log against step"),
+                &format!("Thermo column {col} of the run's log at every printed step."),
+                "Not available: the figure was not drawn.",
+            );
         }
     }
-    if in_table {
-        html += "</table>\n";
-    }
-    html += "</body></html>\n";
-    postproc::out::write_text(&out.join("index.html"), &html)?;
-    Ok(())
+    h.push_str("</body></html>\n");
+    h
 }

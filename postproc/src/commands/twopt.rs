@@ -2,7 +2,8 @@
 //! VDOS (paper A Fig. 2a–c), from the VACF/VDOS of `postproc vdos`.
 
 use super::{
-    early_dt, frame_dt, masses, run_pass, vacf_lag, InputArgs, SelectArgs, TimeArgs, VdosOpts,
+    add_warnings, early_dt, fmt_ps, frame_dt, masses, report, run_pass, vacf_lag, InputArgs,
+    SelectArgs, TimeArgs, VdosOpts,
 };
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -57,8 +58,35 @@ pub fn compute(
     )?;
     let mut pass = run_pass(input, select, true, false, Some(lag))?;
     let dt = frame_dt(clock, &pass.info, input.every)?;
-    let v = pass.vacf.take().expect("asked for").finish(&pass.sel, dt)?;
-    let mut kinds: Vec<u32> = pass.sel.atoms.iter().map(|&i| pass.types[i]).collect();
+    let mut v = pass.vacf.take().expect("asked for").finish(&pass.sel, dt)?;
+    let notes = super::settle_lag(&mut v, vo);
+    add_warnings(&mut serde_json::json!({}), &notes);
+    let kinds: Vec<u32> = pass.sel.atoms.iter().map(|&i| pass.types[i]).collect();
+    let files: Vec<String> = pass
+        .info
+        .files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
+    from_vacf(&input.out, !input.no_plot, &v, &kinds, volume, vo, &files)
+}
+
+/// 2PT from the VACF of the whole selection (group 0 of `v`); `kinds` are
+/// the types of the selected atoms, `volume` the box volume, Å³.
+pub fn from_vacf(
+    out: &Path,
+    plot_it: bool,
+    v: &vacf::Vacf,
+    kinds: &[u32],
+    volume: f64,
+    vo: &VdosOpts,
+    files: &[String],
+) -> Result<Value> {
+    let Some(temp) = vo.temperature else {
+        bail!("twopt needs --temperature K");
+    };
+    let dt = v.dt;
+    let mut kinds = kinds.to_vec();
     kinds.sort_unstable();
     kinds.dedup();
     if kinds.len() > 1 {
@@ -72,20 +100,60 @@ pub fn compute(
     let (m_over_kt, norm) = match m.get(&kinds[0]) {
         Some(mass) => (
             mass / (KB_METAL_MASS * temp),
-            "temperature and mass (eq. 10)",
+            "temperature and mass (eq. 10)".to_string(),
         ),
         None => {
             let v0: f64 = g.phi.iter().map(|p| p[0]).sum();
             (
                 3.0 / v0,
-                "kinetic: m/kT = 3/<v^2> (no --mass for this type)",
+                format!(
+                    "kinetic: m/kT = 3/<v^2> (no --mass for type {}; --temperature {temp} K is used for kT/m only through <v^2>)",
+                    kinds[0]
+                ),
             )
         }
     };
+    let mut warnings = Vec::new();
+    if norm.starts_with("kinetic") {
+        warnings.push(format!(
+            "no --mass for type {}: F(ν) is normalised kinetically (m/kT = 3/⟨v²⟩ = {} ps²/Å²) \
+             instead of from --temperature {temp} K and the mass",
+            kinds[0],
+            fmt_ps(m_over_kt)
+        ));
+    }
     let spec = vacf::vdos(&g.phi, dt, m_over_kt);
     let density = g.n_atoms as f64 / volume;
-    let r = twopt::analyse(&spec.freq_thz, &spec.total, 1.0 / m_over_kt, density);
-    let out = &input.out;
+    let mut r = twopt::analyse(&spec.freq_thz, &spec.total, 1.0 / m_over_kt, density);
+    let mean_phi: Vec<f64> = (0..g.phi[0].len())
+        .map(|k| (g.phi[0][k] + g.phi[1][k] + g.phi[2][k]) / 3.0)
+        .collect();
+    warnings.extend(report::sampling_warnings(
+        &mean_phi,
+        dt,
+        v.n_samples,
+        &r.freq_thz,
+        &r.total,
+    ));
+    // The solid part is what the gas part leaves; where the gas model
+    // exceeds the total (or the spectrum ripples below zero) it would be
+    // negative, which no density of states is: clip it and say how much.
+    let neg: f64 = -vacf::integral(
+        &r.freq_thz,
+        &r.solid.iter().map(|x| x.min(0.0)).collect::<Vec<_>>(),
+    );
+    let solid_clipped = neg > 0.0;
+    if solid_clipped {
+        let total = vacf::integral(&r.freq_thz, &r.total)
+            .abs()
+            .max(f64::MIN_POSITIVE);
+        warnings.push(format!(
+            "the solid-like VDOS (total − gas) went below zero, by {} % of ∫F dν in all; \
+             it is clipped at zero in twopt.csv, twopt.png and solid_integral",
+            postproc::out::human(100.0 * neg / total, 2).unwrap_or_default()
+        ));
+        r.solid.iter_mut().for_each(|x| *x = x.max(0.0));
+    }
     std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
     write_csv(
         &out.join("twopt.csv"),
@@ -96,8 +164,8 @@ pub fn compute(
             ("solid_per_THz".into(), &r.solid),
         ],
     )?;
-    if !input.no_plot {
-        plot(&out.join("twopt.png"), &r)?;
+    if plot_it {
+        plot(&out.join("twopt.png"), &r, neg > 0.0)?;
     }
     let summary = json!({
         "f_g": num(r.f_g),
@@ -114,13 +182,17 @@ pub fn compute(
         "solid_integral": num(vacf::integral(&r.freq_thz, &r.solid)),
         "method": "2PT, Lin, Blanco & Goddard, J. Chem. Phys. 119, 11792 (2003); memory-function variant not implemented",
         "csv": out.join("twopt.csv").display().to_string(),
-        "files": pass.info.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+        "files": files,
+        "solid_clipped_at_zero": solid_clipped,
+        "warnings": [],
     });
+    let mut summary = summary;
+    add_warnings(&mut summary, &warnings);
     write_json(&out.join("twopt.json"), &summary)?;
     Ok(summary)
 }
 
-fn plot(path: &Path, r: &twopt::TwoPt) -> Result<()> {
+fn plot(path: &Path, r: &twopt::TwoPt, clipped: bool) -> Result<()> {
     let fmax = r.total.iter().cloned().fold(0.0, f64::max);
     let last = r
         .total
@@ -131,7 +203,11 @@ fn plot(path: &Path, r: &twopt::TwoPt) -> Result<()> {
     let x = &r.freq_thz[..upto];
     line_plot(
         path,
-        &format!("2PT: f_g = {:.4}, Δ = {:.4}", r.f_g, r.delta),
+        &format!(
+            "2PT split of the VDOS: f_g = {}, Δ = {}",
+            postproc::out::human(r.f_g, 3).unwrap_or_else(|| "n/a".into()),
+            postproc::out::human(r.delta, 3).unwrap_or_else(|| "n/a".into())
+        ),
         "ν (THz)",
         "F(ν) (1/THz)",
         &[
@@ -150,7 +226,11 @@ fn plot(path: &Path, r: &twopt::TwoPt) -> Result<()> {
                 dashed: false,
             },
             Series {
-                label: "solid-like".into(),
+                label: if clipped {
+                    "solid-like (clipped at 0)".into()
+                } else {
+                    "solid-like".into()
+                },
                 x,
                 y: &r.solid[..upto],
                 color: 0,

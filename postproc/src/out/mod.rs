@@ -83,6 +83,96 @@ pub fn num(v: f64) -> serde_json::Value {
     }
 }
 
+/// Superscript digits for exponents in plain text (10⁻³).
+fn superscript(n: i32) -> String {
+    n.to_string()
+        .chars()
+        .map(|c| match c {
+            '-' => '⁻',
+            '0' => '⁰',
+            '1' => '¹',
+            '2' => '²',
+            '3' => '³',
+            '4' => '⁴',
+            '5' => '⁵',
+            '6' => '⁶',
+            '7' => '⁷',
+            '8' => '⁸',
+            _ => '⁹',
+        })
+        .collect()
+}
+
+/// A number for people: `sig` significant digits, plain notation between
+/// 10⁻³ and 10⁶, otherwise `2.64 × 10⁻⁷`; never `-0`. Not finite: `None`.
+pub fn human(v: f64, sig: usize) -> Option<String> {
+    if !v.is_finite() {
+        return None;
+    }
+    let sig = sig.max(1) as i32;
+    if v == 0.0 {
+        return Some("0".into());
+    }
+    if v.fract() == 0.0 && v.abs() < 1e6 {
+        return Some(format!("{v:.0}"));
+    }
+    let p = v.abs().log10().floor() as i32;
+    let text = if (-3..6).contains(&p) {
+        let decimals = (sig - 1 - p).max(0) as usize;
+        format!("{v:.decimals$}")
+    } else {
+        let m = v / 10f64.powi(p);
+        format!("{m:.*} × 10{}", (sig - 1) as usize, superscript(p))
+    };
+    Some(clean_zero(text))
+}
+
+fn clean_zero(text: String) -> String {
+    if text.starts_with('-') && text[1..].chars().all(|c| c == '0' || c == '.') {
+        text[1..].to_string()
+    } else {
+        text
+    }
+}
+
+/// `value ± error` rounded together: the error to two significant digits,
+/// the value to the same decimal place (`0.264 ± 0.035`); a shared power
+/// of ten outside 10⁻³..10⁶ (`(2.64 ± 0.35) × 10⁻⁷`). A missing error gives
+/// the value alone followed by `why` (e.g. "(no error bar: 1 block)").
+pub fn value_pm(v: f64, err: f64, why: &str) -> Option<String> {
+    if !v.is_finite() {
+        return None;
+    }
+    if err == 0.0 {
+        return Some(format!("{} ± 0", human(v, 3)?));
+    }
+    if err.is_finite() && err < 1e-5 * v.abs() {
+        return Some(format!("{} ± {}", human(v, 6)?, human(err, 2)?));
+    }
+    if !(err.is_finite() && err > 0.0) {
+        let base = human(v, 3)?;
+        return Some(if why.is_empty() {
+            base
+        } else {
+            format!("{base} {why}")
+        });
+    }
+    let top = v.abs().max(err);
+    let p = top.log10().floor() as i32;
+    let (scale, shift) = if (-3..6).contains(&p) {
+        (1.0, None)
+    } else {
+        (10f64.powi(-p), Some(p))
+    };
+    let (v, e) = (v * scale, err * scale);
+    let decimals = (1 - e.log10().floor() as i32).max(0) as usize;
+    let body = format!("{} ± {e:.decimals$}", clean_zero(format!("{v:.decimals$}")));
+    Some(match shift {
+        None => body,
+        Some(p) => format!("({body}) × 10{}", superscript(p)),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +183,31 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .filter(|n| n.contains(".tmp-"))
             .collect()
+    }
+
+    #[test]
+    fn numbers_for_people() {
+        assert_eq!(value_pm(0.26432, 0.034887, "").unwrap(), "0.264 ± 0.035");
+        assert_eq!(value_pm(12.345, 1.2, "").unwrap(), "12.3 ± 1.2");
+        assert_eq!(value_pm(1234.0, 56.0, "").unwrap(), "1234 ± 56");
+        assert_eq!(
+            value_pm(2.6432e-7, 3.4e-8, "").unwrap(),
+            "(2.64 ± 0.34) × 10⁻⁷"
+        );
+        assert_eq!(
+            value_pm(0.5, f64::NAN, "(no error bar)").unwrap(),
+            "0.500 (no error bar)"
+        );
+        assert_eq!(value_pm(f64::NAN, 0.1, ""), None);
+        assert_eq!(human(0.26432, 3).unwrap(), "0.264");
+        assert_eq!(human(1000.0, 3).unwrap(), "1000");
+        assert_eq!(human(162.0, 6).unwrap(), "162");
+        assert_eq!(human(0.02, 4).unwrap(), "0.02000");
+        assert_eq!(value_pm(8.7e-8, 0.0, "").unwrap(), "8.70 × 10⁻⁸ ± 0");
+        assert_eq!(human(-0.0001, 2).unwrap(), "-1.0 × 10⁻⁴");
+        assert_eq!(human(-0.00001, 1).unwrap(), "-1 × 10⁻⁵");
+        assert_eq!(human(-0.004, 1).unwrap(), "-0.004");
+        assert_eq!(human(-0.0004, 1).unwrap(), "-4 × 10⁻⁴");
     }
 
     #[test]

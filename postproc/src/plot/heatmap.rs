@@ -1,7 +1,7 @@
 //! Diverging heat maps (flux maps, Fig. 4a,b of paper A) and points with
 //! error bars (Arrhenius plot, Fig. 2d).
 
-use super::{register_font, PALETTE};
+use super::{register_font, tick_formatter, PALETTE};
 use crate::error::{Error, Result};
 use plotters::prelude::*;
 use std::path::Path;
@@ -65,11 +65,14 @@ pub fn heat_map(
         .y_label_area_size(60)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(|x| e(x.to_string()))?;
+    let (xf, yf) = (tick_formatter(x0, x1), tick_formatter(y0, y1));
     chart
         .configure_mesh()
         .disable_mesh()
         .x_desc(xlabel)
         .y_desc(ylabel)
+        .x_label_formatter(&xf)
+        .y_label_formatter(&yf)
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(|x| e(x.to_string()))?;
@@ -95,9 +98,11 @@ pub fn heat_map(
         .caption(bar_label, ("sans-serif", 14))
         .build_cartesian_2d(0.0..1.0, -top..top)
         .map_err(|x| e(x.to_string()))?;
+    let bf = tick_formatter(-top, top);
     bar.configure_mesh()
         .disable_mesh()
         .disable_x_axis()
+        .y_label_formatter(&bf)
         .label_style(("sans-serif", 13))
         .draw()
         .map_err(|x| e(x.to_string()))?;
@@ -157,20 +162,32 @@ pub fn error_bar_plot(
         .y_label_area_size(70)
         .build_cartesian_2d(x0 - px..x1 + px, y0 - py..y1 + py)
         .map_err(|x| e(x.to_string()))?;
+    let (xf, yf) = (
+        tick_formatter(x0 - px, x1 + px),
+        tick_formatter(y0 - py, y1 + py),
+    );
     chart
         .configure_mesh()
         .x_desc(xlabel)
         .y_desc(ylabel)
+        .x_label_formatter(&xf)
+        .y_label_formatter(&yf)
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(|x| e(x.to_string()))?;
     let c = PALETTE[0];
+    let cap = 0.012 * (x1 - x0 + 2.0 * px);
     let bar = |p: &&(f64, f64, f64)| {
         let s = if p.2.is_finite() { p.2 } else { 0.0 };
-        PathElement::new(vec![(p.0, p.1 - s), (p.0, p.1 + s)], c.stroke_width(2))
+        let (lo, hi) = (p.1 - s, p.1 + s);
+        vec![
+            PathElement::new(vec![(p.0, lo), (p.0, hi)], c.stroke_width(2)),
+            PathElement::new(vec![(p.0 - cap, lo), (p.0 + cap, lo)], c.stroke_width(2)),
+            PathElement::new(vec![(p.0 - cap, hi), (p.0 + cap, hi)], c.stroke_width(2)),
+        ]
     };
     chart
-        .draw_series(fin.iter().map(bar))
+        .draw_series(fin.iter().flat_map(bar))
         .map_err(|x| e(x.to_string()))?;
     chart
         .draw_series(fin.iter().map(|p| Circle::new((p.0, p.1), 4, c.filled())))
@@ -181,6 +198,60 @@ pub fn error_bar_plot(
             .draw_series(LineSeries::new(data, PALETTE[1].stroke_width(2)))
             .map_err(|x| e(x.to_string()))?;
     }
+    root.present().map_err(|x| e(x.to_string()))?;
+    Ok(())
+}
+
+/// Bars of `counts` at integer positions (e.g. chains per length); only the
+/// given positions get bars and integer tick labels.
+pub fn bar_plot(
+    path: &Path,
+    title: &str,
+    xlabel: &str,
+    ylabel: &str,
+    bars: &[(i64, f64)],
+) -> Result<()> {
+    register_font();
+    let e = err(path);
+    let lo = bars.iter().map(|b| b.0).min().unwrap_or(0);
+    let hi = bars.iter().map(|b| b.0).max().unwrap_or(1);
+    let top = bars.iter().map(|b| b.1).fold(0.0f64, f64::max).max(1.0) * 1.1;
+    let root = BitMapBackend::new(path, (900, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(lo as f64 - 0.6..hi as f64 + 0.6, 0.0..top)
+        .map_err(|x| e(x.to_string()))?;
+    let yf = tick_formatter(0.0, top);
+    let n = (hi - lo + 1) as usize;
+    let every = n.div_ceil(20).max(1) as i64;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_desc(xlabel)
+        .y_desc(ylabel)
+        .x_labels(n.min(20) + 1)
+        .x_label_formatter(&|v: &f64| {
+            let r = v.round();
+            if (v - r).abs() < 1e-6 && (r as i64 - lo) % every == 0 {
+                format!("{r:.0}")
+            } else {
+                String::new()
+            }
+        })
+        .y_label_formatter(&yf)
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(|x| e(x.to_string()))?;
+    let c = PALETTE[0];
+    chart
+        .draw_series(bars.iter().filter(|b| b.1 > 0.0).map(|&(k, v)| {
+            Rectangle::new([(k as f64 - 0.4, 0.0), (k as f64 + 0.4, v)], c.filled())
+        }))
+        .map_err(|x| e(x.to_string()))?;
     root.present().map_err(|x| e(x.to_string()))?;
     Ok(())
 }

@@ -6,14 +6,55 @@ use std::path::Path;
 use std::sync::Once;
 
 static FONT: Once = Once::new();
-const PALETTE: [RGBColor; 6] = [
+const PALETTE: [RGBColor; 7] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
     RGBColor(148, 103, 189),
     RGBColor(255, 127, 14),
     RGBColor(23, 190, 207),
+    RGBColor(0, 0, 0),
 ];
+/// The colour index of black, for fits drawn over coloured data.
+pub const FIT_COLOR: usize = 6;
+
+/// Tick labels for an axis spanning `lo..hi`: plain numbers with no more
+/// decimals than the tick spacing needs, integers without `.0`, no `-0`;
+/// powers of ten for very small or large values.
+pub fn tick_formatter(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
+    let span = (hi - lo).abs().max(f64::MIN_POSITIVE);
+    let big = lo.abs().max(hi.abs());
+    let sci = !(1e-3..1e6).contains(&big);
+    // Ticks are about span/10 apart: one more decimal than their first digit.
+    let decimals = (1 - (span / 10.0).log10().floor() as i32).clamp(0, 12) as usize;
+    move |v: &f64| {
+        let v = *v;
+        let text = if sci && v != 0.0 {
+            format!("{v:.2e}")
+        } else {
+            let t = format!("{v:.decimals$}");
+            if t.contains('.') {
+                t.trim_end_matches('0').trim_end_matches('.').to_string()
+            } else {
+                t
+            }
+        };
+        if text.starts_with('-') && text[1..].chars().all(|c| c == '0' || c == '.') {
+            "0".into()
+        } else {
+            text
+        }
+    }
+}
+
+/// What a line plot may carry besides its series.
+#[derive(Default)]
+pub struct Extras {
+    /// A shaded x interval (the fit window), drawn under the data.
+    pub shade: Option<(f64, f64)>,
+    /// Lines of text in the upper-left corner (e.g. the fitted D).
+    pub notes: Vec<String>,
+}
 
 fn register_font() {
     FONT.call_once(|| {
@@ -41,6 +82,20 @@ pub fn line_plot(
     xlabel: &str,
     ylabel: &str,
     series: &[Series],
+) -> Result<()> {
+    line_plot_ext(path, title, xlabel, ylabel, series, &Extras::default())
+}
+
+/// [`line_plot`] with a shaded interval and notes. Series without a finite
+/// point are left out (also from the legend); an empty label has no legend
+/// entry. Series are drawn in order, so fits listed last lie on top.
+pub fn line_plot_ext(
+    path: &Path,
+    title: &str,
+    xlabel: &str,
+    ylabel: &str,
+    series: &[Series],
+    extras: &Extras,
 ) -> Result<()> {
     register_font();
     let err =
@@ -75,13 +130,26 @@ pub fn line_plot(
         .y_label_area_size(70)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(|e| err(e.to_string()))?;
+    let xf = tick_formatter(x0, x1);
+    let yf = tick_formatter(y0, y1);
     chart
         .configure_mesh()
         .x_desc(xlabel)
         .y_desc(ylabel)
+        .x_label_formatter(&xf)
+        .y_label_formatter(&yf)
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(|e| err(e.to_string()))?;
+    if let Some((a, b)) = extras.shade {
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(a.max(x0), y0), (b.min(x1), y1)],
+                RGBColor(120, 120, 120).mix(0.15).filled(),
+            )))
+            .map_err(|e| err(e.to_string()))?;
+    }
+    let mut legend = false;
     for s in series {
         let color = PALETTE[s.color % PALETTE.len()];
         let data: Vec<(f64, f64)> =
@@ -90,27 +158,65 @@ pub fn line_plot(
                 .filter(|(x, y)| x.is_finite() && y.is_finite())
                 .map(|(&x, &y)| (x, y))
                 .collect();
-        let style = ShapeStyle::from(&color).stroke_width(if s.dashed { 1 } else { 2 });
+        if data.is_empty() {
+            continue;
+        }
+        let style = ShapeStyle::from(&color).stroke_width(2);
         let drawn = if s.dashed {
-            chart.draw_series(DashedLineSeries::new(data, 6, 4, style))
+            chart.draw_series(DashedLineSeries::new(data, 8, 5, style))
         } else {
             chart.draw_series(LineSeries::new(data, style))
         }
         .map_err(|e| err(e.to_string()))?;
-        drawn
-            .label(s.label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        if !s.label.is_empty() {
+            legend = true;
+            let dashed = s.dashed;
+            drawn.label(s.label.clone()).legend(move |(x, y)| {
+                let w = if dashed { 8 } else { 20 };
+                PathElement::new(vec![(x, y), (x + w, y)], color.stroke_width(2))
+            });
+        }
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()
+    if legend {
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(plotters::style::colors::BLACK)
+            .label_font(("sans-serif", 14))
+            .draw()
+            .map_err(|e| err(e.to_string()))?;
+    }
+    if !extras.notes.is_empty() {
+        let area = chart.plotting_area();
+        let (px, py) = area.get_pixel_range();
+        let (left, top) = (px.start + 12, py.start + 10);
+        let h = 20 * extras.notes.len() as i32 + 8;
+        let w = 10
+            + 9 * extras
+                .notes
+                .iter()
+                .map(|n| n.chars().count())
+                .max()
+                .unwrap_or(0) as i32;
+        root.draw(&Rectangle::new(
+            [(left - 6, top - 4), (left + w, top + h - 4)],
+            WHITE.mix(0.85).filled(),
+        ))
         .map_err(|e| err(e.to_string()))?;
+        for (k, n) in extras.notes.iter().enumerate() {
+            root.draw(&Text::new(
+                n.clone(),
+                (left, top + 20 * k as i32),
+                ("sans-serif", 16)
+                    .into_font()
+                    .color(&plotters::style::colors::BLACK),
+            ))
+            .map_err(|e| err(e.to_string()))?;
+        }
+    }
     root.present().map_err(|e| err(e.to_string()))?;
     Ok(())
 }
 
 pub mod heatmap;
-pub use heatmap::{error_bar_plot, heat_map};
+pub use heatmap::{bar_plot, error_bar_plot, heat_map};
