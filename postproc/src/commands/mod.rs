@@ -351,12 +351,13 @@ pub(crate) fn msd_with_window(
             notes.push(format!(
                 "the fit window reaches {} ps, longer than one of {} time blocks ({} ps): \
                  the error of D comes from {fit_blocks} blocks of {} ps instead \
-                 (the 95 % interval uses Student's t with {} degrees of freedom)",
+                 (the 95 % interval uses Student's t with {} degree{} of freedom)",
                 fmt_ps(to_frames as f64 * dt),
                 fit.blocks,
                 fmt_ps((n / fit.blocks) as f64 * dt),
                 fmt_ps((n / fit_blocks) as f64 * dt),
-                fit_blocks - 1
+                fit_blocks - 1,
+                if fit_blocks == 2 { "" } else { "s" }
             ));
         } else {
             notes.push(format!(

@@ -211,23 +211,43 @@ pub fn msd(input: &InputArgs, info: &DumpInfo, fm: &FittedMsd, dt: f64) -> Resul
 }
 
 pub fn msd_text(s: &Value) -> String {
+    let g = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    let nb = s["blocks"].as_u64().unwrap_or(0);
     let mut out = format!(
-        "{} atoms, {} frames, dt = {} ps\nfit window {:.4} .. {:.4} ps{}; error from {} time blocks of {:.4} ps\n",
-        s["n_atoms"], s["n_frames"], s["dt_ps"], s["fit"]["from_ps"].as_f64().unwrap_or(f64::NAN),
-        s["fit"]["to_ps"].as_f64().unwrap_or(f64::NAN),
-        if s["fit"]["default"] == json!(true) { " (default; set with --fit-from/--fit-to)" } else { "" },
-        s["blocks"], s["block_ps"].as_f64().unwrap_or(f64::NAN)
+        "{} atoms, {} frames, dt = {} ps\nfit window {}–{} ps{}; {}\n",
+        s["n_atoms"],
+        s["n_frames"],
+        fmt_ps(g(&s["dt_ps"])),
+        fmt_ps(g(&s["fit"]["from_ps"])),
+        fmt_ps(g(&s["fit"]["to_ps"])),
+        if s["fit"]["default"] == json!(true) {
+            " (default; set with --fit-from/--fit-to)"
+        } else {
+            ""
+        },
+        if nb >= 2 {
+            format!(
+                "error from {nb} time blocks of {} ps",
+                fmt_ps(g(&s["block_ps"]))
+            )
+        } else {
+            "no error bar (the window needs more than half the run)".to_string()
+        },
     );
-    out += "        D (Å²/ps)          stderr        D (m²/s)        D (cm²/s)\n";
+    let why = if nb < 2 {
+        "(no error bar: fewer than 2 time blocks)"
+    } else {
+        "(no error bar: a block fit failed)"
+    };
+    out += "         D ± stderr (Å²/ps)           D (m²/s)        D (cm²/s)\n";
     for (name, _) in PLANES {
         let d = &s["D"][name];
-        let f = |k: &str| d[k].as_f64().unwrap_or(f64::NAN);
+        let show = |k: &str| postproc::out::human(g(&d[k]), 4).unwrap_or_else(|| "n/a".into());
+        let pm = value_pm(g(&d["value"]), g(&d["stderr"]), why).unwrap_or_else(|| "n/a".into());
         out += &format!(
-            "{name:>6}  {:>14.6e}  {:>12.3e}  {:>14.6e}  {:>14.6e}\n",
-            f("value"),
-            f("stderr"),
-            f("value_m2_s"),
-            f("value_cm2_s")
+            "{name:>6}  {pm:<28}  {:>15}  {:>15}\n",
+            show("value_m2_s"),
+            show("value_cm2_s")
         );
     }
     out
@@ -548,7 +568,11 @@ pub fn vdos(
 }
 
 pub fn vdos_text(s: &Value) -> String {
-    let f = |v: &Value| v.as_f64().map_or("n/a".to_string(), |x| format!("{x:.6e}"));
+    let f = |v: &Value| {
+        v.as_f64()
+            .and_then(|x| postproc::out::human(x, 4))
+            .unwrap_or_else(|| "n/a".to_string())
+    };
     format!(
         "velocities: {}\nD from F(0)      = {} Å²/ps\nD Green–Kubo     = {} Å²/ps\nVDOS peak        = {} THz\nVDOS integral    = {} ({})\n",
         s["velocities"].as_str().unwrap_or(""),

@@ -73,7 +73,8 @@ pub fn heat_map(
         .y_desc(ylabel)
         .x_label_formatter(&xf)
         .y_label_formatter(&yf)
-        .label_style(("sans-serif", 14))
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 19))
         .draw()
         .map_err(|x| e(x.to_string()))?;
     let nx = x.len();
@@ -172,7 +173,8 @@ pub fn error_bar_plot(
         .y_desc(ylabel)
         .x_label_formatter(&xf)
         .y_label_formatter(&yf)
-        .label_style(("sans-serif", 14))
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 19))
         .draw()
         .map_err(|x| e(x.to_string()))?;
     let c = PALETTE[0];
@@ -243,7 +245,8 @@ pub fn bar_plot(
             }
         })
         .y_label_formatter(&yf)
-        .label_style(("sans-serif", 14))
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 19))
         .draw()
         .map_err(|x| e(x.to_string()))?;
     let c = PALETTE[0];

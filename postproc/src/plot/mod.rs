@@ -138,7 +138,8 @@ pub fn line_plot_ext(
         .y_desc(ylabel)
         .x_label_formatter(&xf)
         .y_label_formatter(&yf)
-        .label_style(("sans-serif", 14))
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 19))
         .draw()
         .map_err(|e| err(e.to_string()))?;
     if let Some((a, b)) = extras.shade {
@@ -182,7 +183,7 @@ pub fn line_plot_ext(
             .configure_series_labels()
             .background_style(WHITE.mix(0.8))
             .border_style(plotters::style::colors::BLACK)
-            .label_font(("sans-serif", 14))
+            .label_font(("sans-serif", 19))
             .draw()
             .map_err(|e| err(e.to_string()))?;
     }
