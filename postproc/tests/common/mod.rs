@@ -363,8 +363,13 @@ pub fn dump_text(
     s
 }
 
+/// The postproc binary, run outside the checkout: a call without `--out`
+/// writes its default `postproc-out/` under the temp dir, never into the
+/// source tree (`make test` leaves `git status` clean).
 pub fn postproc() -> std::process::Command {
-    std::process::Command::new(env!("CARGO_BIN_EXE_postproc"))
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_postproc"));
+    cmd.current_dir(std::env::temp_dir());
+    cmd
 }
 
 pub mod planted;
