@@ -1,17 +1,21 @@
 """dprs-export of DeePMD-kit models vs DeePMD-kit's own evaluation.
 
-Truth: deepmd.infer.DeepPot (deepmd-kit 3.2.0, TensorFlow backend) on the
-ORIGINAL frozen models, stored with the configurations in
-tests/fixtures/deepmd/<name>.ref.npz by export/fixtures/make_fixtures.py.
+Truth: deepmd.infer.DeepPot (deepmd-kit 3.2.0) on the ORIGINAL frozen models —
+TensorFlow (.pb) and PyTorch (.pth) trained, se_e2_a (both type_one_side),
+se_e2_r (both), se_atten and se_atten_v2, every supported activation — stored
+with the configurations in tests/fixtures/deepmd/<name>.ref.npz by
+export/fixtures/make_fixtures.py.
 
-CI (no deepmd-kit, no TensorFlow): `dprs-export deepmd <name>.json` — the
-model as DeePMD-kit's serialize() gave it, stored next to the .pb — then the
-exported ONNX model is evaluated by tests/reference.py and by the plugin
-inside LAMMPS, and both are compared with DeepPot's numbers.
+CI (no deepmd-kit, no TensorFlow, no torch): `dprs-export deepmd <name>.json
+--no-verify` — the model as DeePMD-kit's serialize() gave it, stored next to
+the original file — then the exported ONNX model is evaluated by
+tests/reference.py and by the plugin inside LAMMPS, and both are compared with
+DeepPot's numbers.
 
 `make test-deepmd` reruns this module on fixtures it has just regenerated
-(training, freezing, DeepPot) and converts the .pb files themselves through
-deepmd-kit (DPRS_DEEPMD_FIXTURES, DPRS_DEEPMD_INPUT=pb, DPRS_DEEPMD_EXPORT).
+(training, freezing, DeepPot) and converts the original files themselves
+through deepmd-kit, with the exporter's own check against DeepPot switched on
+(DPRS_DEEPMD_FIXTURES, DPRS_DEEPMD_INPUT=orig, DPRS_DEEPMD_EXPORT).
 """
 
 import json
@@ -30,12 +34,24 @@ import reference
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(os.environ.get("DPRS_DEEPMD_FIXTURES", ROOT / "tests" / "fixtures" / "deepmd"))
-INPUT = os.environ.get("DPRS_DEEPMD_INPUT", "json")  # json | pb
+INPUT = os.environ.get("DPRS_DEEPMD_INPUT", "json")  # json | orig (the .pb/.pth)
 TOL = 1e-8          # float64 export vs DeepPot (float64 models), relative
 TOL32 = 2e-5        # float32 export vs DeepPot, relative to the largest component
 VOIGT6 = reference.VOIGT6
 MODELS = sorted(p.name[:-len(".ref.npz")] for p in FIXTURES.glob("*.ref.npz"))
-DESCRIPTOR = {"se_e2_a": "se_e2_a", "se_e2_a_two_side": "se_e2_a", "se_e2_r": "se_e2_r"}
+sys.path.insert(0, str(ROOT / "export" / "fixtures"))
+import make_fixtures  # noqa: E402  (the fixture models' definitions)
+from dp_tools import SUFFIX  # noqa: E402
+
+DESCRIPTOR = {n: {"se_atten_v2": "se_atten"}.get(d, d)
+              for n, d in make_fixtures.DESCRIPTOR_OF.items()}
+
+
+def source(name):
+    """The file to convert: DeePMD-kit's serialized .json (CI) or the original."""
+    if INPUT == "json":
+        return FIXTURES / f"{name}.json"
+    return FIXTURES / f"{name}{SUFFIX[make_fixtures.MODELS[name][0]]}"
 
 
 def export_cmd():
@@ -51,6 +67,11 @@ def export_cmd():
 
 
 def run_export(args, check=True):
+    """dprs-export with args; a serialized .json cannot be checked against
+    DeePMD-kit (there is no original file), so it gets --no-verify."""
+    args = list(args)
+    if len(args) > 1 and str(args[1]).endswith(".json") and "--no-verify" not in args:
+        args.append("--no-verify")
     cmd, env = export_cmd()
     p = subprocess.run(cmd + [str(a) for a in args], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True, env=env, timeout=300)
@@ -78,13 +99,13 @@ def configs(ref):
 @pytest.fixture(scope="module", params=MODELS)
 def exported(request, tmp_path_factory):
     name = request.param
-    src = FIXTURES / f"{name}.{INPUT}"
+    src = source(name)
     assert src.exists(), f"{src} missing: run export/fixtures/make_fixtures.py"
     out = tmp_path_factory.mktemp("deepmd") / f"{name}.onnx"
     p = run_export(["deepmd", src, "-o", out])
     assert out.exists(), p.stdout
     ref = np.load(FIXTURES / f"{name}.ref.npz")
-    return name, out, ref
+    return name, out, ref, p.stdout
 
 
 ERRORS = {}
@@ -97,23 +118,39 @@ def record(name, what, **errs):
 
 
 def test_fixtures_present():
-    assert {"se_e2_a", "se_e2_a_two_side", "se_e2_r"} <= set(MODELS), MODELS
+    assert set(make_fixtures.MODELS) == set(MODELS), MODELS
+    backends = {make_fixtures.MODELS[n][0] for n in MODELS}
+    assert backends == {"tf", "pt"}
 
 
 def test_metadata(exported):
-    name, path, ref = exported
+    name, path, ref, stdout = exported
     m = onnx.load(str(path))
     md = {p.key: p.value for p in m.metadata_props}
     assert m.ir_version <= 10
     assert md["dprs.contract"] == "local-v1"
-    assert md["dprs.nlist"] == "type_sel"
     assert json.loads(md["dprs.type_map"]) == ["Cu", "Ni"]
     # the fixture script's model definitions, as DeePMD-kit stored them
-    sys.path.insert(0, str(ROOT / "export" / "fixtures"))
-    import make_fixtures
-    desc = make_fixtures.MODELS[name][0]
-    assert json.loads(md["dprs.sel"]) == desc["sel"]
+    desc = make_fixtures.MODELS[name][1]
+    if DESCRIPTOR[name] == "se_atten":
+        assert md["dprs.nlist"] == "any"
+        assert json.loads(md["dprs.deepmd_sel"]) == desc["sel"]
+    else:
+        assert md["dprs.nlist"] == "type_sel"
+        assert json.loads(md["dprs.sel"]) == desc["sel"]
     assert float(md["dprs.rcut"]) == desc["rcut"]
+    # the self-check: recorded in the model and on dprs-export's last line
+    validated = json.loads(md["dprs.validated"])
+    last = stdout.strip().splitlines()[-1]
+    if INPUT == "json":
+        assert validated == {"skipped": "--no-verify: not checked against DeePMD-kit"}
+        assert "not verified" in last
+    else:
+        errs = validated["max_relative_error"]
+        assert validated["tolerance"] == TOL and set(errs) == {"energy", "forces", "virial"}
+        assert max(errs.values()) < TOL, errs
+        assert validated["against"].endswith(f"DeepPot({source(name).name})")
+        assert "verified against deepmd-kit 3.2.0 DeepPot" in last
     assert md["dprs.descriptor"] == DESCRIPTOR[name]
     version = str(ref["deepmd_version"])
     assert md["dprs.source"] == f"deepmd-kit {version} {DESCRIPTOR[name]}"
@@ -123,8 +160,8 @@ def test_metadata(exported):
 
 def test_reference_matches_deeppot(exported):
     """The exported model, evaluated by the independent numpy reference
-    (periodic triclinic, DeePMD's type_sel layout), vs DeepPot."""
-    name, path, ref = exported
+    (periodic triclinic, the model's layout), vs DeepPot."""
+    name, path, ref, _ = exported
     for cfg in configs(ref):
         r = reference.evaluate(path, cfg["pos"], cfg["types"], cfg["cell"])
         e = dict(energy=abs(r["energy"] - cfg["energy"]) / abs(cfg["energy"]),
@@ -144,7 +181,7 @@ def test_reference_matches_deeppot(exported):
 
 def test_lammps_matches_deeppot(exported, tmp_path):
     """pair_style dprs inside the real LAMMPS vs DeepPot."""
-    name, path, ref = exported
+    name, path, ref, _ = exported
     for c, cfg in enumerate(configs(ref)):
         data = tmp_path / f"conf{c}.data"
         # the configurations are in LAMMPS's restricted triclinic form already
@@ -174,9 +211,9 @@ run 0
 
 
 def test_float32_export(exported, tmp_path):
-    name, _, ref = exported
+    name, _, ref, _ = exported
     out = tmp_path / f"{name}-fp32.onnx"
-    run_export(["deepmd", FIXTURES / f"{name}.{INPUT}", "-o", out, "--precision", "float32"])
+    run_export(["deepmd", source(name), "-o", out, "--precision", "float32"])
     m = onnx.load(str(out))
     assert m.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
     for cfg in configs(ref):
@@ -189,7 +226,66 @@ def test_float32_export(exported, tmp_path):
             assert v < TOL32, (name, k, v)
 
 
-def test_report_errors():
-    """Prints the max relative errors measured above (pytest -s shows them)."""
+@pytest.fixture(scope="module", autouse=True)
+def print_errors():
+    """Prints the max relative errors measured by this module at its end
+    (pytest -s shows them)."""
+    yield
     for (name, what), d in sorted(ERRORS.items()):
-        print(f"\n{name:18s} {what:9s} " + " ".join(f"{k}={v:.2e}" for k, v in d.items()))
+        print(f"\n{name:20s} {what:9s} " + " ".join(f"{k}={v:.2e}" for k, v in d.items()))
+
+
+def _stored_check(name):
+    """(configs, DeepPot's numbers, label) of a fixture, for the exporter's check."""
+    ref = np.load(FIXTURES / f"{name}.ref.npz")
+    cfgs = list(configs(ref))
+    return ([dict(cell=c["cell"], pos=c["pos"], types=c["types"]) for c in cfgs],
+            [dict(energy=c["energy"], forces=c["forces"], virial9=c["virial9"]) for c in cfgs],
+            f"DeepPot numbers stored with {name}")
+
+
+@pytest.mark.parametrize("name", ["pt_se_e2_r", "pt_se_atten_v2"])
+def test_self_check_refuses_a_broken_conversion(name, tmp_path, monkeypatch):
+    """The exporter's own check, given DeePMD-kit's numbers: a faithful
+    conversion passes and records its error; one corrupted weight per network
+    (0.1 %) is refused with the measured error, and nothing is written."""
+    from dprs_export import deepmd as dm
+    from dprs_export import verify as vf
+    check = _stored_check(name)
+    ok = tmp_path / "ok.onnx"
+    _, record = dm.convert(FIXTURES / f"{name}.json", ok, check_with=check)
+    assert ok.exists()
+    # measured: forces 1.8e-15 (pt_se_e2_r), 6e-15 (pt_se_atten_v2)
+    assert max(record["max_relative_error"].values()) < 1e-13, record
+    md = {p.key: p.value for p in onnx.load(str(ok)).metadata_props}
+    assert json.loads(md["dprs.validated"]) == record
+
+    orig = dm.Net.__init__
+
+    def tampered(self, data, **kw):
+        orig(self, data, **kw)
+        w = self.layers[0]["w"].copy()
+        w.flat[0] *= 1.001
+        self.layers[0]["w"] = w
+
+    monkeypatch.setattr(dm.Net, "__init__", tampered)
+    bad = tmp_path / "bad.onnx"
+    with pytest.raises(vf.VerificationFailed, match=r"max relative error energy .* forces") as e:
+        dm.convert(FIXTURES / f"{name}.json", bad, check_with=check)
+    assert "no model written" in str(e.value)
+    assert not bad.exists() and not list(tmp_path.glob(".bad.onnx*"))
+
+
+def test_json_without_no_verify_is_refused(tmp_path):
+    """A serialized .json has no original file for DeePMD-kit to evaluate: the
+    exporter refuses to write an unchecked model unless told --no-verify."""
+    out = tmp_path / "x.onnx"
+    p = run_export(["deepmd", FIXTURES / "se_e2_a.json", "-o", out, "--no-verify"])
+    assert out.exists() and "not verified" in p.stdout
+    out.unlink()
+    cmd, env = export_cmd()
+    p = subprocess.run(cmd + ["deepmd", str(FIXTURES / "se_e2_a.json"), "-o", str(out)],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    assert p.returncode == 3, p.stdout
+    assert "cannot be checked" in p.stdout and "--no-verify" in p.stdout
+    assert not out.exists()

@@ -12,6 +12,7 @@ from . import __version__
 def _deepmd(a):
     from .deepmd import convert
     from .nets import Unsupported
+    from .verify import VerificationFailed, summary
 
     out = Path(a.output) if a.output else Path(a.input).with_suffix(".onnx")
     try:
@@ -19,13 +20,18 @@ def _deepmd(a):
         if a.compress:
             compress = dict(rmin=a.compress_rmin, tol=a.compress_tol,
                             max_degree=a.compress_max_degree)
-        m = convert(a.input, out, precision=a.precision, compress=compress)
+        m, record = convert(a.input, out, precision=a.precision, compress=compress,
+                            verify=not a.no_verify)
     except Unsupported as e:
         print(f"dprs-export: {a.input}: unsupported DeePMD-kit model: {e}", file=sys.stderr)
         return 2
+    except VerificationFailed as e:
+        print(f"dprs-export: {a.input}: refused: {e}", file=sys.stderr)
+        return 3
     md = {p.key: p.value for p in m.metadata_props}
     print(f"dprs-export: wrote {out} ({md['dprs.source']}, {a.precision}, type map "
-          f"{md['dprs.type_map']}, rcut {md['dprs.rcut']}, sel {md['dprs.sel']})")
+          f"{md['dprs.type_map']}, rcut {md['dprs.rcut']}, "
+          f"sel {md.get('dprs.sel', md.get('dprs.deepmd_sel'))}, layout {md['dprs.nlist']})")
     if "dprs.compression" in md:
         import json
         c = json.loads(md["dprs.compression"])
@@ -33,6 +39,7 @@ def _deepmd(a):
         worst = max(max(n["value_err"], n["derivative_err"]) for n in c["nets"])
         print(f"dprs-export: compressed {len(c['nets'])} embedding net(s), r >= {c['rmin']} Å: "
               f"Chebyshev degree {degs}, max relative error {worst:.1e} (value, d/dx)")
+    print(f"dprs-export: {out}: {summary(record)}")
     return 0
 
 
@@ -63,6 +70,10 @@ def main(argv=None):
                    help="relative accuracy of the embedding and its derivative (default 1e-10)")
     d.add_argument("--compress-max-degree", type=int, default=256,
                    help="highest Chebyshev degree tried (default 256)")
+    d.add_argument("--no-verify", action="store_true",
+                   help="do not check the written model against DeePMD-kit's own evaluator "
+                        "of IN (the default needs deepmd-kit and the model's backend in this "
+                        "Python); the model's metadata (dprs.validated) then says so")
     d.set_defaults(func=_deepmd)
     a = ap.parse_args(argv)
     return a.func(a)

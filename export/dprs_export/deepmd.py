@@ -17,7 +17,7 @@ se_e2_a
     G_k = embedding_{t_k}(R~_k0)  (two-side: embedding_{t_i, t_k}),
     gr = sum_k G_k^T R~_k / nnei,  D = gr gr[:axis_neuron]^T  (flattened ng x axis)
 se_e2_r
-    D = sum_t mean_{k in t}(G_k) * sel_t / nnei
+    D = sum_t mean_{k in t}(G_k) * sel_t / nnei / 5   (res_rescale, all backends)
 energy fitting (GeneralFitting, mixed_types=False)
     E_i = fitting_{t_i}(D_i) + bias_atom_e[t_i] + out_bias[t_i]
 """
@@ -34,8 +34,25 @@ from onnx import TensorProto, helper
 from .graph import Graph
 from .nets import Net, Unsupported
 
-DESCRIPTORS = ("se_e2_a", "se_e2_r")
-_DESC_ALIASES = {"se_e2_a": "se_e2_a", "se_a": "se_e2_a", "se_e2_r": "se_e2_r", "se_r": "se_e2_r"}
+DESCRIPTORS = ("se_e2_a", "se_e2_r", "se_atten (DPA-1) and se_atten_v2 without attention layers")
+_DESC_ALIASES = {"se_e2_a": "se_e2_a", "se_a": "se_e2_a", "se_e2_r": "se_e2_r", "se_r": "se_e2_r",
+                 "dpa1": "se_atten", "se_atten": "se_atten", "se_atten_v2": "se_atten"}
+# what the refusal of a descriptor says (DeePMD-kit's serialized type names)
+_REFUSED_DESCRIPTORS = {
+    "dpa2": "DPA-2 (message passing between neighbours' environments: outside the strictly "
+            "local contract)",
+    "dpa3": "DPA-3 (message passing: outside the strictly local contract)",
+    "hybrid": "a hybrid descriptor",
+    "se_e3": "se_e3 (three-body embedding)",
+    "se_at": "se_e3 (three-body embedding)",
+    "se_a_3be": "se_e3 (three-body embedding)",
+    "se_e3_tebd": "se_e3_tebd (three-body embedding with type embedding)",
+    "se_a_tpe": "se_a_tpe / se_a_ebd (se_e2_a with a type embedding, TensorFlow only)",
+    "se_a_ebd": "se_a_tpe / se_a_ebd (se_e2_a with a type embedding, TensorFlow only)",
+    "se_a_ebd_v2": "se_e2_a with a model-level type_embedding (se_a_ebd_v2)",
+    "se_a_mask": "se_a_mask (atomic masks)",
+    "loc_frame": "loc_frame",
+}
 
 
 # --------------------------------------------------------------------------
@@ -108,22 +125,27 @@ def check_supported(data):
     model = data.get("model", data)
     mtype = model.get("type", "standard")
     if model.get("@class") != "Model" or mtype != "standard":
-        raise Unsupported(f"model type {mtype!r} (@class {model.get('@class')!r}): only "
-                          "standard DeePMD-kit energy models (descriptor + energy fitting) "
-                          "are supported; ZBL/pair-table, linear/frozen combinations, spin "
-                          "and multi-task models are not")
-    if model.get("type_embedding") is not None or model.get("descriptor", {}).get("type_embedding"):
-        raise Unsupported("type-embedding models (se_e2_a + type_embedding) are not supported")
+        what = {"zbl": "a DP/ZBL model (DP + ZBL pair table)",
+                "pairtab": "a pair-table model", "linear_ener": "a linear combination of models",
+                "frozen": "a frozen-model combination", "spin": "a spin model"}.get(
+                    mtype, f"model type {mtype!r} (@class {model.get('@class')!r})")
+        raise Unsupported(f"{what} is not supported: dprs-export converts standard DeePMD-kit "
+                          "energy models (one descriptor + energy fitting); ZBL/pair-table, "
+                          "linear/frozen combinations, spin and multi-task models are not")
+    desc = model["descriptor"]
+    dtype = desc.get("type")
+    if model.get("type_embedding") is not None:
+        raise Unsupported("a model-level type_embedding with descriptor "
+                          f"{dtype!r} (se_e2_a + type_embedding) is not supported; dprs-export "
+                          f"converts {', '.join(DESCRIPTORS)}")
     if model.get("spin") is not None:
         raise Unsupported("spin models are not supported")
     if _nonempty(model.get("atom_exclude_types")) or _nonempty(model.get("pair_exclude_types")):
         raise Unsupported("atom_exclude_types / pair_exclude_types are not supported")
-    desc = model["descriptor"]
-    dtype = desc.get("type")
     if dtype not in _DESC_ALIASES:
-        raise Unsupported(f"descriptor {dtype!r} is not supported (supported: "
-                          f"{', '.join(DESCRIPTORS)}); it is either not strictly local "
-                          "(local-v1 cannot express message passing) or not implemented yet")
+        what = _REFUSED_DESCRIPTORS.get(dtype, f"descriptor {dtype!r}")
+        raise Unsupported(f"{what} is not supported; dprs-export converts "
+                          f"{', '.join(DESCRIPTORS)}")
     if _nonempty(desc.get("exclude_types")):
         raise Unsupported("descriptor exclude_types is not supported")
     if desc.get("spin") is not None:
@@ -154,13 +176,16 @@ def check_supported(data):
         raise Unsupported("fitting atom_ener (vacuum energy constraint) is not supported")
     if _nonempty(fit.get("exclude_types")):
         raise Unsupported("fitting exclude_types is not supported")
-    if fit.get("mixed_types", False):
-        raise Unsupported("mixed-type energy fitting is only used with type-embedding "
-                          "descriptors, which are not supported")
+    if fit.get("mixed_types", False) != (_DESC_ALIASES[dtype] == "se_atten"):
+        raise Unsupported(f"energy fitting with mixed_types={fit.get('mixed_types')} on "
+                          f"descriptor {dtype!r}")
     if fit.get("dim_out", 1) != 1:
         raise Unsupported(f"fitting dim_out {fit.get('dim_out')} != 1")
     if fit.get("use_aparam_as_mask"):
         raise Unsupported("use_aparam_as_mask is not supported")
+    if _DESC_ALIASES[dtype] == "se_atten":
+        from .se_atten import check_se_atten
+        check_se_atten(desc)
     return _DESC_ALIASES[dtype]
 
 
@@ -168,10 +193,11 @@ def check_supported(data):
 # building
 # --------------------------------------------------------------------------
 
-def _collection(coll, tf_fitting=False):
+def _collection(coll, tf_fitting=False, tf_backend=False):
     if coll.get("@class") != "NetworkCollection":
         raise Unsupported(f"expected a NetworkCollection, got {coll.get('@class')!r}")
-    nets = [None if n is None else Net(n, tf_fitting=tf_fitting) for n in coll["networks"]]
+    nets = [None if n is None else Net(n, tf_fitting=tf_fitting, tf_backend=tf_backend)
+            for n in coll["networks"]]
     return int(coll["ndim"]), int(coll["ntypes"]), nets
 
 
@@ -192,6 +218,9 @@ def build(data, precision="float64", model_name=None, compress=None):
     if precision not in PRECISIONS:
         raise ValueError(f"precision {precision!r} (expected one of {PRECISIONS})")
     descriptor = check_supported(data)
+    if descriptor == "se_atten":
+        from .se_atten import build_se_atten
+        return build_se_atten(data, precision, model_name, compress)
     model = data.get("model", data)
     desc, fit = model["descriptor"], model["fitting"]
     type_map = list(model["type_map"])
@@ -215,50 +244,17 @@ def build(data, precision="float64", model_name=None, compress=None):
     dstd = np.asarray(dvars["dstd"], dtype=np.float64).reshape(ntypes, nnei, ncol)
 
     mixed = precision == "mixed"
-    g = Graph({"float64": np.float64, "float32": np.float32, "mixed": np.float64}[precision])
-    outer = g.dtype                                  # interface / geometry precision
-    F = g.elem
-    inputs = [helper.make_tensor_value_info("rij", F, ["nloc", "nnei", 3]),
-              helper.make_tensor_value_info("nbr_type", TensorProto.INT64, ["nloc", "nnei"]),
-              helper.make_tensor_value_info("atype", TensorProto.INT64, ["nloc"])]
-    outputs = [helper.make_tensor_value_info("atom_energy", F, ["nloc"]),
-               helper.make_tensor_value_info("dE_drij", F, ["nloc", "nnei", 3])]
-
-    # ---- geometry: r, switch, env matrix --------------------------------
-    maskb = g.op("GreaterOrEqual", "nbr_type", g.i64(0))                 # [N,K]
-    mask = g.cast(maskb)
-    r2 = g.reduce_sum(g.mul("rij", "rij"), [2])                           # [N,K]
-    r = g.op("Sqrt", g.where(maskb, r2, g.const(1.0)))                    # padding: 1
-    rc = g.op("Clip", r, g.const(rcut_smth), g.const(rcut))
-    inv_w = 1.0 / (rcut - rcut_smth)
-    u = g.mul(g.sub(rc, g.const(rcut_smth)), g.const(inv_w))
-    u2 = g.mul(u, u)
-    poly = g.add(g.sub(g.mul(g.const(-6.0), u2), g.mul(g.const(-15.0), u)), g.const(-10.0))
-    sw = g.add(g.mul(g.mul(u2, u), poly), g.const(1.0))
-    # d sw / d r = -30 u^2 (1 - u)^2 / (rcut - rcut_smth): zero where r was clipped
-    omu = g.sub(g.const(1.0), u)
-    dsw = g.mul(g.mul(u2, g.mul(omu, omu)), g.const(-30.0 * inv_w))
-    swm = g.mul(sw, mask)
-    dswm = g.mul(dsw, mask)
-    rp = g.add(r, g.const(protection)) if protection else r
-    inv_rp = g.div(g.const(1.0), rp)
-    inv_rp2 = g.mul(inv_rp, inv_rp)
-    A = g.mul(swm, inv_rp)                                               # sw/(r+p)
-    dA = g.sub(g.mul(dswm, inv_rp), g.mul(swm, inv_rp2))                  # dA/dr
+    g, outer, inputs, outputs = _new_graph(precision)
+    geo = _geometry(g, rcut, rcut_smth, protection, radial)
+    A, dA, B, dB = geo["A"], geo["dA"], geo["B"], geo["dB"]
     davg_c = g.gather(g.const(davg, "davg"), "atype")                    # [N,K,ncol]
     inv_std_c = g.gather(g.const(1.0 / dstd, "inv_dstd"), "atype")
     std_c = g.gather(g.const(dstd, "dstd"), "atype")
-    if radial:
-        env = g.unsqueeze(A, [2])                                        # [N,K,1]
-    else:
-        B = g.mul(swm, inv_rp2)                                          # sw/(r+p)^2
-        dB = g.sub(g.mul(dswm, inv_rp2), g.mul(g.mul(g.const(2.0), swm), g.mul(inv_rp2, inv_rp)))
-        env = g.concat([g.unsqueeze(A, [2]), g.mul("rij", g.unsqueeze(B, [2]))], axis=2)
     # DeePMD divides by dstd; dividing keeps the last bit identical
-    e = g.div(g.sub(env, davg_c), std_c)                                 # [N,K,ncol]
+    e = g.div(g.sub(geo["env"], davg_c), std_c)                          # [N,K,ncol]
 
     # ---- embedding nets per neighbour section ---------------------------
-    endim, entypes, emb = _collection(desc["embeddings"])
+    endim, entypes, emb = _collection(desc["embeddings"], tf_backend=tf_src)
     two_side = endim == 2
     if endim not in (1, 2) or entypes != ntypes:
         raise Unsupported(f"embedding collection ndim={endim} ntypes={entypes}")
@@ -297,17 +293,14 @@ def build(data, precision="float64", model_name=None, compress=None):
     G = g.concat(G_parts, axis=1) if G_parts else None                   # [N,K,M]
 
     if radial:
-        if tf_src:
-            # deepmd/tf/descriptor/se_r.py: reduce_mean over all nnei slots * 1/5
-            # (res_rescale), a factor the serialized model does not record
-            r_scale = 0.2
-            D = g.scale(g.op("ReduceMean", G, axes=[1], keepdims=0), r_scale, M)
-        else:
-            # dpmodel: D = sum_t mean_k(G) * sel_t / nnei
-            r_scale = 1.0
-            Dparts = [g.scale(g.op("ReduceMean", G_parts[tt], axes=[1], keepdims=0),
-                              sel[tt] / nnei, M) for tt in range(ntypes)]
-            D = g.sum_all(Dparts)                                        # [N,M]
+        # D = sum_t mean_{k in t}(G_k) * sel_t / nnei * 1/5: the 1/5 (res_rescale) is
+        # in every backend's se_e2_r (deepmd/tf/descriptor/se_r.py, deepmd/pt/model/
+        # descriptor/se_r.py, deepmd/dpmodel/descriptor/se_r.py) and in no serialized
+        # field; TF's reduce_mean over all nnei slots is the same sum
+        r_scale = 0.2
+        Dparts = [g.scale(g.op("ReduceMean", G_parts[tt], axes=[1], keepdims=0),
+                          r_scale * sel[tt] / nnei, M) for tt in range(ntypes)]
+        D = g.sum_all(Dparts)                                            # [N,M]
     else:
         axis = int(desc["axis_neuron"])
         if compress is None:
@@ -326,34 +319,9 @@ def build(data, precision="float64", model_name=None, compress=None):
         D = g.reshape(Dm, [-1, M * axis])
 
     # ---- energy fitting -------------------------------------------------
-    fndim, fntypes, fnets = _collection(fit["nets"], tf_fitting=tf_src)
-    if fndim != 1 or fntypes != ntypes:
-        raise Unsupported(f"fitting collection ndim={fndim} ntypes={fntypes}")
-    fvars = fit["@variables"]
-    bias = np.asarray(fvars["bias_atom_e"], dtype=np.float64).reshape(ntypes)
-    mvars = model.get("@variables", {})
-    if mvars.get("out_bias") is not None:
-        ob = np.asarray(mvars["out_bias"], dtype=np.float64)
-        if ob.size != ntypes:
-            raise Unsupported(f"out_bias of shape {ob.shape}")
-        bias = bias + ob.reshape(ntypes)  # DPAtomicModel.apply_out_stat: + out_bias[atype]
-    type_mask = [g.unsqueeze(g.one_hot_mask("atype", t), [1]) for t in range(ntypes)]  # [N,1]
-    Eparts, ftapes = [], []
-    for t in range(ntypes):
-        y, tape = fnets[t].forward(g, D)                                 # [N,1]
-        Eparts.append(g.mul(y, type_mask[t]))
-        ftapes.append(tape)
-    Enet = g.reshape(g.sum_all(Eparts), [-1])
-    if mixed:
-        g.set_dtype(outer)
-        Enet = g.cast(Enet)
-    E = g.add(Enet, g.gather(g.const(bias, "bias"), "atype"))
-    g.nodes.append(helper.make_node("Identity", [E], ["atom_energy"]))
-    if mixed:
-        g.set_dtype(np.float32)
-
+    ftapes, type_mask = _energy_fitting(g, model, fit, D, ntypes, tf_src, mixed, outer)
     # ---- backward -------------------------------------------------------
-    dD = g.sum_all([Net.backward(g, ftapes[t], type_mask[t]) for t in range(ntypes)])  # [N,nd]
+    dD = _energy_fitting_backward(g, ftapes, type_mask)                # [N,nd]
     dGparts = []
     if radial:
         # dD/dG_k = r_scale/nnei for every slot
@@ -402,39 +370,158 @@ def build(data, precision="float64", model_name=None, compress=None):
         ds = g.cast(ds)
         if de is not None:
             de = g.cast(de)
-    if radial:
-        denv0 = g.squeeze(g.mul(ds, inv_std_c), [2])                     # [N,K]
-        coef = g.mul(g.mul(denv0, dA), g.div(g.const(1.0), r))
-        grad = g.mul("rij", g.unsqueeze(coef, [2]))
-    else:
-        denv = g.mul(de, inv_std_c)                                      # [N,K,4]
-        denv0 = g.add(g.squeeze(g.slice(denv, 0, 1, 2), [2]),
-                      g.squeeze(g.mul(ds, g.slice(inv_std_c, 0, 1, 2)), [2]))
-        denvxyz = g.slice(denv, 1, 4, 2)                                 # [N,K,3]
-        dot = g.reduce_sum(g.mul(denvxyz, "rij"), [2])                   # [N,K]
-        coef = g.mul(g.add(g.mul(denv0, dA), g.mul(dot, dB)), g.div(g.const(1.0), r))
-        grad = g.add(g.mul(denvxyz, g.unsqueeze(B, [2])), g.mul("rij", g.unsqueeze(coef, [2])))
+    grad = _gradient(g, geo, de, ds, inv_std_c, radial)
     g.nodes.append(helper.make_node("Identity", [grad], ["dE_drij"]))
 
+    meta = {"dprs.nlist": "type_sel", "dprs.sel": json.dumps(sel)}
+    if compress is not None:
+        meta["dprs.compression"] = json.dumps(build.last_compression)
+        # below rmin the expansion is clipped: the plugin warns when a run gets there
+        meta["dprs.rmin"] = repr(float(compress["rmin"]))
+    return _finish(g, inputs, outputs, data, descriptor, type_map, rcut, precision, model_name,
+                   meta, f"sel {sel}")
+
+
+def _new_graph(precision):
+    """The graph, its interface precision and the local-v1 inputs/outputs."""
+    g = Graph({"float64": np.float64, "float32": np.float32, "mixed": np.float64}[precision])
+    F = g.elem
+    inputs = [helper.make_tensor_value_info("rij", F, ["nloc", "nnei", 3]),
+              helper.make_tensor_value_info("nbr_type", TensorProto.INT64, ["nloc", "nnei"]),
+              helper.make_tensor_value_info("atype", TensorProto.INT64, ["nloc"])]
+    outputs = [helper.make_tensor_value_info("atom_energy", F, ["nloc"]),
+               helper.make_tensor_value_info("dE_drij", F, ["nloc", "nnei", 3])]
+    return g, g.dtype, inputs, outputs
+
+
+def _finish(g, inputs, outputs, data, descriptor, type_map, rcut, precision, model_name,
+            extra_meta, doc_sel):
     version = data.get("version", "unknown")
     meta = {
         "dprs.contract": "local-v1",
         "dprs.type_map": json.dumps(type_map),
         "dprs.rcut": repr(rcut),
-        "dprs.nlist": "type_sel",
-        "dprs.sel": json.dumps(sel),
         "dprs.descriptor": descriptor,
         "dprs.source": f"deepmd-kit {version} {descriptor}",
         "dprs.model_name": model_name or f"deepmd-{descriptor}",
         "dprs.precision": precision,
+        **extra_meta,
     }
-    if compress is not None:
-        meta["dprs.compression"] = json.dumps(build.last_compression)
-        # below rmin the expansion is clipped: the plugin warns when a run gets there
-        meta["dprs.rmin"] = repr(float(compress["rmin"]))
     doc = (f"DeePMD-kit {version} {descriptor} energy model converted by dprs-export "
-           f"({precision}); rcut {rcut}, sel {sel}, type map {type_map}")
+           f"({precision}); rcut {rcut}, {doc_sel}, type map {type_map}")
     return g.finish(inputs, outputs, meta, doc)
+
+
+def _geometry(g, rcut, rcut_smth, protection, radial):
+    """r, DeePMD's quintic switch and the (un-normalised) environment matrix of
+    every slot, with the derivatives the backward pass needs: A = sw/(r+p),
+    B = sw/(r+p)^2 (se_e2_a only) and dA/dr, dB/dr; padding rows are zero."""
+    maskb = g.op("GreaterOrEqual", "nbr_type", g.i64(0))                 # [N,K]
+    mask = g.cast(maskb)
+    r2 = g.reduce_sum(g.mul("rij", "rij"), [2])                           # [N,K]
+    r = g.op("Sqrt", g.where(maskb, r2, g.const(1.0)))                    # padding: 1
+    rc = g.op("Clip", r, g.const(rcut_smth), g.const(rcut))
+    inv_w = 1.0 / (rcut - rcut_smth)
+    u = g.mul(g.sub(rc, g.const(rcut_smth)), g.const(inv_w))
+    u2 = g.mul(u, u)
+    poly = g.add(g.sub(g.mul(g.const(-6.0), u2), g.mul(g.const(-15.0), u)), g.const(-10.0))
+    sw = g.add(g.mul(g.mul(u2, u), poly), g.const(1.0))
+    # d sw / d r = -30 u^2 (1 - u)^2 / (rcut - rcut_smth): zero where r was clipped
+    omu = g.sub(g.const(1.0), u)
+    dsw = g.mul(g.mul(u2, g.mul(omu, omu)), g.const(-30.0 * inv_w))
+    swm = g.mul(sw, mask)
+    dswm = g.mul(dsw, mask)
+    rp = g.add(r, g.const(protection)) if protection else r
+    inv_rp = g.div(g.const(1.0), rp)
+    inv_rp2 = g.mul(inv_rp, inv_rp)
+    A = g.mul(swm, inv_rp)                                               # sw/(r+p)
+    dA = g.sub(g.mul(dswm, inv_rp), g.mul(swm, inv_rp2))                  # dA/dr
+    B = dB = None
+    if radial:
+        env = g.unsqueeze(A, [2])                                        # [N,K,1]
+    else:
+        B = g.mul(swm, inv_rp2)                                          # sw/(r+p)^2
+        dB = g.sub(g.mul(dswm, inv_rp2), g.mul(g.mul(g.const(2.0), swm), g.mul(inv_rp2, inv_rp)))
+        env = g.concat([g.unsqueeze(A, [2]), g.mul("rij", g.unsqueeze(B, [2]))], axis=2)
+    return dict(maskb=maskb, mask=mask, r=r, swm=swm, dswm=dswm, A=A, dA=dA, B=B, dB=dB,
+                env=env)
+
+
+def _energy_fitting(g, model, fit, D, ntypes, tf_src, mixed, outer):
+    """Atomic energies (the graph output ``atom_energy``) from the descriptor D
+    [N, nd]: one fitting net per centre type, or one for all types (mixed_types,
+    the type-embedding descriptors); + bias_atom_e + out_bias. Returns what the
+    backward pass needs."""
+    fndim, fntypes, fnets = _collection(fit["nets"], tf_fitting=tf_src)
+    mixed_types = bool(fit.get("mixed_types", False))
+    if (fndim, fntypes) != ((0, ntypes) if mixed_types else (1, ntypes)):
+        raise Unsupported(f"fitting collection ndim={fndim} ntypes={fntypes}")
+    fvars = fit["@variables"]
+    bias = np.asarray(fvars["bias_atom_e"], dtype=np.float64).reshape(ntypes)
+    mvars = model.get("@variables", {})
+    if mvars.get("out_bias") is not None:
+        ob = np.asarray(mvars["out_bias"], dtype=np.float64)
+        if ob.size != ntypes:
+            raise Unsupported(f"out_bias of shape {ob.shape}")
+        bias = bias + ob.reshape(ntypes)  # DPAtomicModel.apply_out_stat: + out_bias[atype]
+    if mixed_types:
+        type_mask = [None]
+        y, tape = fnets[0].forward(g, D)                                 # [N,1]
+        Eparts, ftapes = [y], [tape]
+    else:
+        type_mask = [g.unsqueeze(g.one_hot_mask("atype", t), [1]) for t in range(ntypes)]
+        Eparts, ftapes = [], []
+        for t in range(ntypes):
+            y, tape = fnets[t].forward(g, D)                             # [N,1]
+            Eparts.append(g.mul(y, type_mask[t]))
+            ftapes.append(tape)
+    Enet = g.reshape(g.sum_all(Eparts), [-1])
+    if mixed:
+        g.set_dtype(outer)
+        Enet = g.cast(Enet)
+    E = g.add(Enet, g.gather(g.const(bias, "bias"), "atype"))
+    g.nodes.append(helper.make_node("Identity", [E], ["atom_energy"]))
+    if mixed:
+        g.set_dtype(np.float32)
+    return ftapes, type_mask
+
+
+def _energy_fitting_backward(g, ftapes, type_mask):
+    """dE/dD [N, nd]."""
+    ones = None
+    parts = []
+    for tape, tm in zip(ftapes, type_mask):
+        if tm is None:
+            # dE/dy = 1 for every atom: a [N,1] column of ones shaped like y
+            y_like = tape[-1][1]
+            ones = g.add(g.mul(y_like, g.const([0.0])), g.const([1.0]))
+            tm = ones
+        parts.append(Net.backward(g, tape, tm))
+    return g.sum_all(parts)
+
+
+def _gradient(g, geo, de, ds, inv_std_c, radial, dsw_extra=None):
+    """dE/drij [N,K,3] from dE/d(normalised env) — de [N,K,4] (se_e2_a family;
+    None for se_e2_r) and ds [N,K,1], the embedding-input part of column 0 — and
+    optionally dE/dsw [N,K] where the switch enters elsewhere (smooth type
+    embedding)."""
+    A, dA, B, dB, r = geo["A"], geo["dA"], geo["B"], geo["dB"], geo["r"]
+    if radial:
+        denv0 = g.squeeze(g.mul(ds, inv_std_c), [2])                     # [N,K]
+        dr = g.mul(denv0, dA)
+        if dsw_extra is not None:
+            dr = g.add(dr, g.mul(dsw_extra, geo["dswm"]))
+        return g.mul("rij", g.unsqueeze(g.mul(dr, g.div(g.const(1.0), r)), [2]))
+    denv = g.mul(de, inv_std_c)                                          # [N,K,4]
+    denv0 = g.add(g.squeeze(g.slice(denv, 0, 1, 2), [2]),
+                  g.squeeze(g.mul(ds, g.slice(inv_std_c, 0, 1, 2)), [2]))
+    denvxyz = g.slice(denv, 1, 4, 2)                                     # [N,K,3]
+    dot = g.reduce_sum(g.mul(denvxyz, "rij"), [2])                       # [N,K]
+    dr = g.add(g.mul(denv0, dA), g.mul(dot, dB))
+    if dsw_extra is not None:
+        dr = g.add(dr, g.mul(dsw_extra, geo["dswm"]))
+    coef = g.mul(dr, g.div(g.const(1.0), r))
+    return g.add(g.mul(denvxyz, g.unsqueeze(B, [2])), g.mul("rij", g.unsqueeze(coef, [2])))
 
 
 def _chebyshev_sections(g, e, emb, two_side, ntypes, sel, sec, davg, dstd,
@@ -504,9 +591,72 @@ def onehot_of(g, t):
     return g.unsqueeze(g.unsqueeze(g.one_hot_mask("atype", t), [1]), [2])  # [N,1,1]
 
 
-def convert(inp, out, precision="float64", compress=None):
+def _deepmd_importable():
+    try:
+        import deepmd.infer  # noqa: F401
+    except Exception as e:  # ImportError, or a backend that fails to initialise
+        return str(e) or type(e).__name__
+    return None
+
+
+def convert(inp, out, precision="float64", compress=None, verify=True, check_with=None):
+    """Reads ``inp``, builds the ONNX model, checks it against DeePMD-kit's
+    ``DeepPot`` on ``inp`` (unless ``verify`` is False) and writes ``out``
+    atomically. Returns (ModelProto, validation record). Raises
+    ``verify.VerificationFailed`` — and writes nothing — when the model does not
+    reproduce DeePMD-kit, or when it cannot be checked and ``verify`` is True.
+
+    ``check_with``: (configs, refs, against) to check against given reference
+    numbers instead of running DeePMD-kit (tests without DeePMD-kit)."""
+    from . import verify as vf
     data = read_model(inp)
     m = build(data, precision=precision, model_name=Path(inp).stem, compress=compress)
-    import onnx
-    onnx.save(m, str(out))
-    return m
+    if not verify:
+        record = dict(skipped="--no-verify: not checked against DeePMD-kit")
+    else:
+        if check_with is not None:
+            configs, refs, against = check_with
+        else:
+            if Path(inp).suffix.lower() == ".json":
+                raise vf.VerificationFailed(
+                    f"{inp}: a serialized .json is not a file DeePMD-kit can evaluate, so the "
+                    "conversion cannot be checked; convert the original model file (.pb, .pth, "
+                    ".dp, .yaml) or pass --no-verify")
+            why = _deepmd_importable()
+            if why is not None:
+                raise vf.VerificationFailed(
+                    f"cannot check the conversion of {inp}: deepmd-kit is not importable in "
+                    f"this Python ({why}); install deepmd-kit==3.2.0 with the model's backend "
+                    "(tensorflow for .pb, torch for .pth) or pass --no-verify")
+            md = {p.key: p.value for p in m.metadata_props}
+            type_map = json.loads(md["dprs.type_map"])
+            sel = json.loads(md["dprs.sel"]) if "dprs.sel" in md else [
+                int(md["dprs.deepmd_sel"])]
+            configs = vf.make_configs(type_map, float(md["dprs.rcut"]), sel,
+                                      layout=md["dprs.nlist"],
+                                      rmin=max(1.0, float(md.get("dprs.rmin", 0.0))))
+            import deepmd
+            against = f"deepmd-kit {deepmd.__version__} DeepPot({Path(inp).name})"
+            refs = vf.deepmd_reference(inp, configs, type_map)
+        record = vf.check(m.SerializeToString(), configs, refs, precision, against)
+    p = m.metadata_props.add()
+    p.key, p.value = "dprs.validated", vf.to_metadata(record)
+    _write_atomically(m, Path(out))
+    return m, record
+
+
+def _write_atomically(m, out):
+    import os
+    import tempfile
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(m.SerializeToString())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -20,6 +20,12 @@ from .graph import Graph
 
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
+# TensorFlow's tf.nn.gelu(approximate=True), which DeePMD-kit's TF backend uses
+# for "gelu_tf", casts 0.044715 from float32 even in float64 graphs
+# (tensorflow/python/ops/nn_ops.py): 1e-9 off the exact constant
+_GELU_COEF = {"gelu": 0.044715, "gelu_tf": 0.044715,
+              "gelu_tf@tensorflow": float(np.float32(0.044715))}
+
 SUPPORTED_ACTIVATIONS = ("tanh", "gelu", "gelu_tf", "relu", "relu6", "softplus", "sigmoid",
                          "silu", "none", "linear")
 
@@ -43,10 +49,10 @@ def act_forward(g: Graph, name, z):
     if name == "tanh":
         y = g.tanh(z)
         return y, y
-    if name in ("gelu", "gelu_tf"):
-        # 0.5 z (1 + tanh(c (z + 0.044715 z^3)))  (DeePMD's gelu and gelu_tf)
+    if name in _GELU_COEF:
+        # 0.5 z (1 + tanh(c (z + k z^3)))  (DeePMD's gelu and gelu_tf)
         z3 = g.mul(g.mul(z, z), z)
-        inner = g.mul(g.const(SQRT_2_OVER_PI), g.add(z, g.mul(g.const(0.044715), z3)))
+        inner = g.mul(g.const(SQRT_2_OVER_PI), g.add(z, g.mul(g.const(_GELU_COEF[name]), z3)))
         t = g.tanh(inner)
         y = g.mul(g.mul(g.const(0.5), z), g.add(g.const(1.0), t))
         return y, t
@@ -76,10 +82,10 @@ def act_backward(g: Graph, name, z, aux, gy):
     """d act / dz * gy."""
     if name == "tanh":
         return g.mul(gy, g.sub(g.const(1.0), g.mul(aux, aux)))
-    if name in ("gelu", "gelu_tf"):
+    if name in _GELU_COEF:
         t = aux
         dinner = g.mul(g.const(SQRT_2_OVER_PI),
-                       g.add(g.const(1.0), g.mul(g.const(3 * 0.044715), g.mul(z, z))))
+                       g.add(g.const(1.0), g.mul(g.const(3 * _GELU_COEF[name]), g.mul(z, z))))
         d = g.add(g.mul(g.const(0.5), g.add(g.const(1.0), t)),
                   g.mul(g.mul(g.mul(g.const(0.5), z), g.sub(g.const(1.0), g.mul(t, t))), dinner))
         return g.mul(gy, d)
@@ -104,7 +110,7 @@ class Net:
     """A serialized DeePMD network (EmbeddingNetwork / FittingNetwork / plain
     list of layers) mapped to ONNX."""
 
-    def __init__(self, data: dict, tf_fitting: bool = False):
+    def __init__(self, data: dict, tf_fitting: bool = False, tf_backend: bool = False):
         """``tf_fitting``: a fitting net written by DeePMD-kit's TensorFlow backend,
         whose graph adds the residual only for hidden layers after the first with
         equal widths (deepmd/tf/fit/ener.py: ``ii >= 1 and n_neuron[ii] ==
@@ -112,7 +118,11 @@ class Net:
         width-doubling residual that the dpmodel layer (and the serialized
         ``resnet: true``) would apply. DeePMD-kit 3.2.0's TF serialization even
         carries an untrained ``idt`` for a first layer whose width equals the
-        descriptor's; the TF graph has none."""
+        descriptor's; the TF graph has none.
+
+        ``tf_backend``: any net of a TensorFlow-trained model (TF's gelu_tf).
+        ``tf_fitting`` implies it."""
+        tf_backend = tf_backend or tf_fitting
         layers = data["layers"]
         self.layers = []
         for k, ly in enumerate(layers):
@@ -127,6 +137,8 @@ class Net:
             idt = v.get("idt")
             idt = None if idt is None else np.asarray(idt, dtype=np.float64)
             act = check_activation(ly.get("activation_function"))
+            if act == "gelu_tf" and tf_backend:
+                act = "gelu_tf@tensorflow"
             resnet = bool(ly.get("resnet"))
             if tf_fitting and (k == 0 or w.shape[0] != w.shape[1]):
                 # no residual and no timestep in the TF graph; a serialized idt
@@ -183,8 +195,8 @@ class Net:
 def act_numpy(name, z):
     if name == "tanh":
         return np.tanh(z)
-    if name in ("gelu", "gelu_tf"):
-        return 0.5 * z * (1.0 + np.tanh(SQRT_2_OVER_PI * (z + 0.044715 * z ** 3)))
+    if name in _GELU_COEF:
+        return 0.5 * z * (1.0 + np.tanh(SQRT_2_OVER_PI * (z + _GELU_COEF[name] * z ** 3)))
     if name == "relu":
         return np.maximum(z, 0.0)
     if name == "relu6":
