@@ -5,11 +5,12 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{}: {source}", path.display())]
+    /// The reason is part of the message (not a separate source), so that
+    /// a chain of causes says it once.
+    #[error("{}: {}", path.display(), io_text(cause))]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A problem inside a dump. `frame` is 1-based (the n-th frame read),
     /// `line` is the 1-based line number inside `file`.
@@ -35,9 +36,20 @@ impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// An I/O error in words, without the OS error number for the common cases.
+fn io_text(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        NotFound => "no such file or directory".into(),
+        PermissionDenied => "permission denied".into(),
+        IsADirectory => "is a directory, not a file".into(),
+        _ => e.to_string(),
+    }
+}

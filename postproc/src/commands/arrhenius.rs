@@ -191,6 +191,10 @@ pub fn fit_and_write(pts: &[Point], unit: &str, out: &Path, plot: bool) -> Resul
 
 pub fn run(a: ArrheniusArgs) -> Result<()> {
     let (pts, unit) = points(&a)?;
+    super::keep_aside(
+        &a.out,
+        &["arrhenius.csv", "arrhenius.png", "arrhenius.json"],
+    )?;
     let s = fit_and_write(&pts, unit, &a.out, !a.no_plot)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&s)?);

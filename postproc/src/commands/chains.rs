@@ -298,6 +298,19 @@ pub fn write(r: &ChainsRun, out: &Path, plot: bool) -> Result<Value> {
 
 pub fn run(a: ChainsArgs) -> Result<()> {
     let r = compute(&a.input, &a.time, &a.lattice, &a.opts)?;
+    super::keep_aside(
+        &a.input.out,
+        &[
+            "chains.csv",
+            "hops.csv",
+            "diffusive_fraction.csv",
+            "diffusive_fraction.png",
+            "cmsd.csv",
+            "cmsd.png",
+            "chain_lengths.png",
+            "chains.json",
+        ],
+    )?;
     let s = write(&r, &a.input.out, !a.input.no_plot)?;
     if a.input.json {
         println!("{}", serde_json::to_string_pretty(&s)?);

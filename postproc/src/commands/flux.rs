@@ -263,6 +263,20 @@ pub fn write(run: &FluxRun, out: &Path, plot: bool, smooth: f64, interval: f64) 
 
 pub fn run(a: FluxArgs) -> Result<()> {
     let r = compute(&a)?;
+    super::keep_aside(
+        &a.input.out,
+        &[
+            "flux_x.csv",
+            "flux_y.csv",
+            "flux_z.csv",
+            "flux_x.png",
+            "flux_y.png",
+            "flux_z.png",
+            "flux_lines.csv",
+            "flux_planes.csv",
+            "flux.json",
+        ],
+    )?;
     let summary = write(&r, &a.input.out, !a.input.no_plot, a.smooth, a.interval)?;
     if a.input.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -19,7 +19,7 @@ use postproc::dump::{self, DumpInfo, ReadOptions};
 use postproc::time::{self, Clock};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Args, Clone)]
 pub struct InputArgs {
@@ -233,7 +233,60 @@ fn masses(opts: &VdosOpts) -> Result<HashMap<u32, f64>> {
     Ok(m)
 }
 
+/// Files each command writes, for [`keep_aside`].
+pub(crate) const MSD_FILES: &[&str] = &["msd.csv", "msd.json", "msd.png"];
+pub(crate) const VDOS_FILES: &[&str] =
+    &["vacf.csv", "vdos.csv", "vdos.json", "vdos.png", "vacf.png"];
+pub(crate) const RDF_FILES: &[&str] = &["rdf.csv", "rdf.json", "rdf.png"];
+
+/// Creates `out` and moves the outputs of an earlier run of the same
+/// command (those of `names` that exist) into `out/previous/`, replacing
+/// what an even earlier run left there, and says so: results are never
+/// overwritten silently, and files of different runs are never mixed.
+pub(crate) fn keep_aside(out: &Path, names: &[&str]) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("--out {}", out.display()))?;
+    let found: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| out.join(n).is_file())
+        .collect();
+    if found.is_empty() {
+        return Ok(());
+    }
+    let aside = out.join("previous");
+    std::fs::create_dir_all(&aside).with_context(|| aside.display().to_string())?;
+    for n in &found {
+        std::fs::rename(out.join(n), aside.join(n)).with_context(|| {
+            format!(
+                "{} exists and cannot be moved to {}; pick another --out",
+                out.join(n).display(),
+                aside.display()
+            )
+        })?;
+    }
+    eprintln!(
+        "note: {} already held {} from an earlier run: moved to {}",
+        out.display(),
+        found.join(", "),
+        aside.display()
+    );
+    Ok(())
+}
+
 fn print_warnings(info: &DumpInfo) {
+    if info.coords.contains("minimum image") {
+        eprintln!(
+            "note: {}: {} coordinates without image flags: positions are unwrapped by the \
+             minimum image between consecutive frames, right only while no atom moves more \
+             than half a box edge between two frames; dump xu yu zu (or ix iy iz) to be sure",
+            info.files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            info.coords.split(" (").next().unwrap_or("wrapped")
+        );
+    }
     for w in &info.warnings {
         eprintln!("warning: {w}");
     }
@@ -422,7 +475,7 @@ pub fn msd(a: MsdArgs) -> Result<()> {
     let pass = run_pass(&a.input, &a.select, a.select.by_type, true, None)?;
     let dt = frame_dt(clock, &pass.info, a.input.every)?;
     let fm = msd_with_window(&a.fit, pass.msd.as_ref().expect("asked for"), &pass.sel, dt)?;
-    std::fs::create_dir_all(&a.input.out).with_context(|| a.input.out.display().to_string())?;
+    keep_aside(&a.input.out, MSD_FILES)?;
     let summary = report::msd(&a.input, &pass.info, &fm, dt)?;
     report::emit(&a.input, &summary, &report::msd_text(&summary))
 }
@@ -513,7 +566,7 @@ pub fn vdos(a: VdosArgs) -> Result<()> {
     let dt = frame_dt(clock, &pass.info, a.input.every)?;
     let mut vacf = pass.vacf.take().expect("asked for").finish(&pass.sel, dt)?;
     let notes = settle_lag(&mut vacf, &a.vdos);
-    std::fs::create_dir_all(&a.input.out).with_context(|| a.input.out.display().to_string())?;
+    keep_aside(&a.input.out, VDOS_FILES)?;
     let summary = vdos_summary(&a.input, &a.vdos, &pass, &vacf, &notes)?;
     report::emit(&a.input, &summary, &report::vdos_text(&summary))
 }
@@ -528,7 +581,7 @@ pub fn diffusion(a: DiffusionArgs) -> Result<()> {
     let mut vacf = pass.vacf.take().expect("asked for").finish(&pass.sel, dt)?;
     let notes = settle_lag(&mut vacf, &a.vdos);
     let fm = msd_with_window(&a.fit, pass.msd.as_ref().expect("asked for"), &pass.sel, dt)?;
-    std::fs::create_dir_all(&a.input.out).with_context(|| a.input.out.display().to_string())?;
+    keep_aside(&a.input.out, &[MSD_FILES, VDOS_FILES].concat())?;
     let mut summary = report::msd(&a.input, &pass.info, &fm, dt)?;
     let v = vdos_summary(&a.input, &a.vdos, &pass, &vacf, &notes)?;
     if let (Value::Object(s), Value::Object(v)) = (&mut summary, v) {
@@ -571,7 +624,7 @@ pub fn rdf(a: RdfArgs) -> Result<()> {
     })?;
     print_warnings(&info);
     let rdf = acc.expect("one frame at least").finish()?;
-    std::fs::create_dir_all(&a.input.out).with_context(|| a.input.out.display().to_string())?;
+    keep_aside(&a.input.out, RDF_FILES)?;
     let summary = report::rdf(&a.input, &info, &rdf)?;
     let _ = json!(null);
     report::emit(&a.input, &summary, &report::rdf_text(&summary))

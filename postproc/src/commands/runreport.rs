@@ -63,6 +63,12 @@ struct Run {
 
 fn parse_run(s: &str) -> Result<Run> {
     let Some((dump, rest)) = s.rsplit_once('@') else {
+        if ["fs", "ps", "ns"].contains(&s.trim_end_matches([',', '.'])) {
+            bail!(
+                "{s:?} is not a run but looks like the unit of a time option written apart \
+                 from its number: write it attached (--dt 10fs) or quote it (--dt '10 fs')"
+            );
+        }
         bail!("{s:?}: a run is DUMP@T or DUMP@LOG");
     };
     if let Ok(t) = rest.parse::<f64>() {

@@ -57,6 +57,7 @@ pub fn compute(
         },
     )?;
     let mut pass = run_pass(input, select, true, false, Some(lag))?;
+    super::keep_aside(&input.out, &["twopt.csv", "twopt.png", "twopt.json"])?;
     let dt = frame_dt(clock, &pass.info, input.every)?;
     let mut v = pass.vacf.take().expect("asked for").finish(&pass.sel, dt)?;
     let notes = super::settle_lag(&mut v, vo);

@@ -23,13 +23,67 @@ pub fn expand(inputs: &[String]) -> Result<Vec<PathBuf>> {
             matched.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
             out.extend(matched);
         } else {
-            out.push(PathBuf::from(input));
+            let path = PathBuf::from(input);
+            let unit = input.trim_end_matches([',', '.']);
+            if !path.exists() && ["fs", "ps", "ns", "as", "s"].contains(&unit) {
+                return Err(Error::Invalid(format!(
+                    "{input:?} is not a dump file but looks like the unit of a time option \
+                     written apart from its number: write it attached (--dt 10fs) or quote \
+                     it (--dt '10 fs')"
+                )));
+            }
+            out.push(path);
         }
     }
     if out.is_empty() {
         return Err(Error::NoInput("no dump file given".into()));
     }
     Ok(out)
+}
+
+/// Checks that each file opens and holds text that starts like a LAMMPS
+/// dump, so that a binary file or a wrong file is one short error.
+pub fn check_text(files: &[PathBuf]) -> Result<()> {
+    for path in files {
+        let mut r = open(path, Arc::new(AtomicU64::new(0)))?;
+        let mut head = Vec::with_capacity(4096);
+        r.by_ref()
+            .take(4096)
+            .read_to_end(&mut head)
+            .map_err(|e| Error::io(path, e))?;
+        if head.is_empty() {
+            continue;
+        }
+        let odd = head
+            .iter()
+            .position(|&b| b == 0 || (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c)));
+        let utf8_bad = match std::str::from_utf8(&head) {
+            Ok(_) => None,
+            // A character cut at the end of the 4 KiB is not an error.
+            Err(e) if e.error_len().is_none() => None,
+            Err(e) => Some(e.valid_up_to()),
+        };
+        if let Some(at) = odd.or(utf8_bad) {
+            return Err(Error::Invalid(format!(
+                "{}: not a LAMMPS text dump: binary data (byte 0x{:02x} at offset {at}); postproc \
+                 reads the text written by dump custom or dump atom, plain or compressed with \
+                 gzip or zstd",
+                path.display(),
+                head[at]
+            )));
+        }
+        let text = String::from_utf8_lossy(&head);
+        let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        if !first.trim_start().starts_with("ITEM:") && text.lines().count() > 1 {
+            let shown: String = first.chars().take(40).collect();
+            return Err(Error::Invalid(format!(
+                "{}: line 1: not a LAMMPS text dump: it starts with {shown:?} where \
+                 \"ITEM: TIMESTEP\" was expected",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Compares strings with embedded numbers by value ("a9" < "a10").

@@ -131,6 +131,7 @@ pub fn read(
     opts: &ReadOptions,
     mut on_frame: impl FnMut(&Frame) -> Result<()>,
 ) -> Result<DumpInfo> {
+    input::check_text(files)?;
     let total: u64 = files
         .iter()
         .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
