@@ -106,20 +106,24 @@ clean:
 	rm -rf target build
 
 # --- DeePMD-kit parity, extended (not part of `make test`) -----------------
-# Needs a deepmd-kit 3.2.0 + TensorFlow environment (~2 GB, outside the tests'
-# venv): regenerates the fixtures from scratch (EAM-labelled data, `dp train` +
-# `dp freeze`, DeepPot on the frozen .pb) into build/deepmd-fixtures, converts
-# the .pb files themselves through deepmd-kit's serialization and runs the
-# parity tests on them. `make plugin-test` runs the same tests on the committed
-# fixtures without deepmd-kit.
+# Needs a deepmd-kit 3.2.0 + TensorFlow + torch environment (~6 GB, outside
+# the tests' venv): regenerates the fixtures from scratch (EAM-labelled data,
+# `dp --tf/--pt train` + `dp freeze`, DeepPot on the frozen .pb/.pth) into
+# build/deepmd-fixtures, converts the original files themselves (each checked
+# by dprs-export against DeepPot) and runs the parity tests on them, plus
+# `pair_style deepmd` vs `pair_style dprs` side by side. `make plugin-test`
+# runs the same tests on the committed fixtures without deepmd-kit.
 DEEPMD_VENV ?= $(CURDIR)/.venv-deepmd
 DEEPMD_PYTHON := $(DEEPMD_VENV)/bin/python
 .PHONY: test-deepmd venv-deepmd
 
+# torch==2.11.0: the version deepmd-kit 3.2.0's PyTorch ops were built against
+# (it refuses others); mpich and e3nn: imported by its PyTorch backend.
 $(DEEPMD_VENV)/.stamp:
 	$(PYTHON) -m venv $(DEEPMD_VENV)
 	$(DEEPMD_VENV)/bin/pip install -q --upgrade pip
-	$(DEEPMD_VENV)/bin/pip install -q "deepmd-kit==3.2.0" tensorflow-cpu "onnx==1.23.2"
+	$(DEEPMD_VENV)/bin/pip install -q "deepmd-kit==3.2.0" tensorflow-cpu "torch==2.11.0" mpich e3nn \
+	  "onnx==1.23.2" "onnxruntime==1.31.1"
 	touch $@
 venv-deepmd: $(DEEPMD_VENV)/.stamp
 
@@ -129,7 +133,8 @@ test-deepmd: plugin venv-deepmd
 	  --project-python $(VENV)/bin/python --out $(BUILD)/deepmd-fixtures --work $(BUILD)/deepmd-work
 	$(DEEPMD_PYTHON) export/fixtures/make_devi_fixture.py $(BUILD)/deepmd-fixtures
 	cd tests && DPRS_PLUGIN=$(BUILD)/lib/libdprs.so DPRS_VENV=$(VENV) \
-	  DPRS_DEEPMD_FIXTURES=$(BUILD)/deepmd-fixtures DPRS_DEEPMD_INPUT=pb \
+	  DPRS_DEEPMD_FIXTURES=$(BUILD)/deepmd-fixtures DPRS_DEEPMD_INPUT=orig \
 	  DPRS_DEEPMD_SITE=$$($(DEEPMD_PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') \
 	  DPRS_DEEPMD_EXPORT="env PYTHONPATH=$(CURDIR)/export TF_CPP_MIN_LOG_LEVEL=3 $(DEEPMD_PYTHON) -m dprs_export" \
-	  $(VENV)/bin/python -m pytest -q -s -p no:cacheprovider $(PYTEST_ARGS) test_deepmd_export.py test_deepmd_refuse.py test_deepmd_devi.py test_deepmd_side_by_side.py
+	  $(VENV)/bin/python -m pytest -q -rs -s -p no:cacheprovider $(PYTEST_ARGS) test_deepmd_export.py \
+	  test_deepmd_export_fast.py test_deepmd_refuse.py test_deepmd_devi.py test_deepmd_side_by_side.py

@@ -47,11 +47,14 @@ DESCRIPTOR = {n: {"se_atten_v2": "se_atten"}.get(d, d)
               for n, d in make_fixtures.DESCRIPTOR_OF.items()}
 
 
+def original(name):
+    """The file `dp freeze` wrote (.pb or .pth)."""
+    return FIXTURES / f"{name}{SUFFIX[make_fixtures.MODELS[name][0]]}"
+
+
 def source(name):
     """The file to convert: DeePMD-kit's serialized .json (CI) or the original."""
-    if INPUT == "json":
-        return FIXTURES / f"{name}.json"
-    return FIXTURES / f"{name}{SUFFIX[make_fixtures.MODELS[name][0]]}"
+    return FIXTURES / f"{name}.json" if INPUT == "json" else original(name)
 
 
 def export_cmd():

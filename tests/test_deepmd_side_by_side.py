@@ -2,9 +2,12 @@
 frozen model) and `pair_style dprs` (on its dprs-export conversion) in the
 same lmp binary on the same input: identical thermo output for 100 NVT steps.
 
-Needs the deepmd-kit wheel's libdeepmd_lmpplugin.so and TensorFlow: runs in
-`make test-deepmd` (DPRS_DEEPMD_SITE = that venv's site-packages); skipped
-elsewhere (CI has no TensorFlow)."""
+Every fixture model, TensorFlow (.pb) and PyTorch (.pth) trained. Needs the
+deepmd-kit wheel's libdeepmd_lmpplugin.so, TensorFlow and torch: an extended
+test, run by `make test-deepmd` (DPRS_DEEPMD_SITE = that venv's
+site-packages); `make test` deselects it. torch's CUDA wheel loads its own
+libcudart.so.13 lazily, after DeePMD-kit's PyTorch backend needs it, so it is
+preloaded."""
 
 import os
 from pathlib import Path
@@ -14,10 +17,9 @@ import pytest
 
 import harness
 import reference
-from test_deepmd_export import FIXTURES, run_export
+from test_deepmd_export import FIXTURES, MODELS, original, run_export
 
 SITE = os.environ.get("DPRS_DEEPMD_SITE")
-pytestmark = pytest.mark.skipif(not SITE, reason="DPRS_DEEPMD_SITE (deepmd-kit site-packages) not given")
 
 
 def thermo(workdir, plugin, style, env=None):
@@ -42,17 +44,21 @@ run 100
             if len(ln.split()) == 11 and ln.split()[0].isdigit()]
 
 
-@pytest.mark.parametrize("name", ["se_e2_a", "se_e2_a_two_side", "se_e2_r"])
+@pytest.mark.parametrize("name", MODELS)
 def test_thermo_identical(tmp_path, name):
+    assert SITE, "DPRS_DEEPMD_SITE (the deepmd-kit venv's site-packages) is not set: run make test-deepmd"
     site = Path(SITE)
     ref = np.load(FIXTURES / f"{name}.ref.npz")
     reference.write_lammps_data(tmp_path / "conf.data", ref["cell1"], ref["pos1"], ref["types1"], ntypes=2)
     onnx_path = tmp_path / f"{name}.onnx"
     run_export(["deepmd", FIXTURES / f"{name}.json", "-o", onnx_path])
-    libs = [site / "deepmd" / "lib", site / "tensorflow", site / "tensorflow" / "python", harness.VENV / "lib"]
-    env = {"LD_LIBRARY_PATH": ":".join(map(str, libs)), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    libs = [site / "deepmd" / "lib", site / "tensorflow", site / "tensorflow" / "python",
+            site / "torch" / "lib", harness.VENV / "lib"]
+    env = {"LD_LIBRARY_PATH": ":".join(map(str, libs)), "TF_CPP_MIN_LOG_LEVEL": "3",
+           "CUDA_VISIBLE_DEVICES": "",
+           "LD_PRELOAD": str(site / "nvidia" / "cu13" / "lib" / "libcudart.so.13")}
     theirs = thermo(tmp_path, site / "deepmd" / "lib" / "libdeepmd_lmpplugin.so",
-                    f"deepmd {FIXTURES / (name + '.pb')}", env)
+                    f"deepmd {original(name)}", env)
     ours = thermo(tmp_path, harness.PLUGIN, f"dprs {onnx_path}")
     assert len(theirs) == len(ours) == 11
     assert theirs == ours
