@@ -19,6 +19,7 @@
 #include "pair.h"
 #include "update.h"
 
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -48,6 +49,15 @@ typedef struct {
 } lammpsplugin_t;
 typedef void (*lammpsplugin_regfunc)(lammpsplugin_t *, void *);
 }
+// LAMMPS reads this struct by its own definition: pin the LP64 layout.
+static_assert(sizeof(lammpsplugin_t) == 56, "lammpsplugin_t differs from LAMMPS's lammpsplugin.h");
+static_assert(offsetof(lammpsplugin_t, version) == 0, "lammpsplugin_t.version");
+static_assert(offsetof(lammpsplugin_t, style) == 8, "lammpsplugin_t.style");
+static_assert(offsetof(lammpsplugin_t, name) == 16, "lammpsplugin_t.name");
+static_assert(offsetof(lammpsplugin_t, info) == 24, "lammpsplugin_t.info");
+static_assert(offsetof(lammpsplugin_t, author) == 32, "lammpsplugin_t.author");
+static_assert(offsetof(lammpsplugin_t, creator) == 40, "lammpsplugin_t.creator");
+static_assert(offsetof(lammpsplugin_t, handle) == 48, "lammpsplugin_t.handle");
 
 namespace LAMMPS_NS {
 
