@@ -1,7 +1,7 @@
 //! Diverging heat maps (flux maps, Fig. 4a,b of paper A) and points with
 //! error bars (Arrhenius plot, Fig. 2d).
 
-use super::{register_font, tick_formatter, PALETTE};
+use super::{register_font, text, tick_formatter, PALETTE};
 use crate::error::{Error, Result};
 use plotters::prelude::*;
 use std::path::Path;
@@ -59,18 +59,16 @@ pub fn heat_map(
     root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
     let (left, right) = root.split_horizontally(720);
     let mut chart = ChartBuilder::on(&left)
-        .caption(title, ("sans-serif", 20))
         .margin(12)
-        .x_label_area_size(45)
-        .y_label_area_size(60)
+        .margin_top(42)
+        .x_label_area_size(52)
+        .y_label_area_size(72)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(|x| e(x.to_string()))?;
     let (xf, yf) = (tick_formatter(x0, x1), tick_formatter(y0, y1));
     chart
         .configure_mesh()
         .disable_mesh()
-        .x_desc(xlabel)
-        .y_desc(ylabel)
         .x_label_formatter(&xf)
         .y_label_formatter(&yf)
         .label_style(("sans-serif", 15))
@@ -90,13 +88,26 @@ pub fn heat_map(
             )
         }))
         .map_err(|x| e(x.to_string()))?;
+    let (px, py) = chart.plotting_area().get_pixel_range();
+    text::frame(&left, px, py, "", xlabel, ylabel).map_err(&e)?;
+    let (w, _) = root.dim_in_pixel();
+    text::draw(
+        &root,
+        title,
+        22.0,
+        w as i32 / 2,
+        8,
+        text::Anchor::Center,
+        false,
+        RGBColor(0, 0, 0),
+    )
+    .map_err(&e)?;
     let top = if vmax > 0.0 { vmax } else { 1.0 };
     let mut bar = ChartBuilder::on(&right)
         .margin_top(45)
         .margin_bottom(57)
         .margin_right(10)
         .y_label_area_size(70)
-        .caption(bar_label, ("sans-serif", 14))
         .build_cartesian_2d(0.0..1.0, -top..top)
         .map_err(|x| e(x.to_string()))?;
     let bf = tick_formatter(-top, top);
@@ -114,6 +125,19 @@ pub fn heat_map(
         Rectangle::new([(0.0, a), (1.0, b)], colour(0.5 * (a + b), top).filled())
     }))
     .map_err(|x| e(x.to_string()))?;
+    let (bx, by) = bar.plotting_area().get_pixel_range();
+    // Pixel ranges are absolute: draw on the whole image.
+    text::draw(
+        &root,
+        bar_label,
+        15.0,
+        (bx.start + bx.end) / 2,
+        by.start - 24,
+        text::Anchor::Center,
+        false,
+        RGBColor(0, 0, 0),
+    )
+    .map_err(&e)?;
     root.present().map_err(|x| e(x.to_string()))?;
     Ok(())
 }
@@ -157,10 +181,10 @@ pub fn error_bar_plot(
     let root = BitMapBackend::new(path, (900, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
         .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
+        .margin_top(42)
+        .x_label_area_size(52)
+        .y_label_area_size(80)
         .build_cartesian_2d(x0 - px..x1 + px, y0 - py..y1 + py)
         .map_err(|x| e(x.to_string()))?;
     let (xf, yf) = (
@@ -169,8 +193,6 @@ pub fn error_bar_plot(
     );
     chart
         .configure_mesh()
-        .x_desc(xlabel)
-        .y_desc(ylabel)
         .x_label_formatter(&xf)
         .y_label_formatter(&yf)
         .label_style(("sans-serif", 15))
@@ -200,6 +222,8 @@ pub fn error_bar_plot(
             .draw_series(LineSeries::new(data, PALETTE[1].stroke_width(2)))
             .map_err(|x| e(x.to_string()))?;
     }
+    let (px, py) = chart.plotting_area().get_pixel_range();
+    text::frame(&root, px, py, title, xlabel, ylabel).map_err(&e)?;
     root.present().map_err(|x| e(x.to_string()))?;
     Ok(())
 }
@@ -221,10 +245,10 @@ pub fn bar_plot(
     let root = BitMapBackend::new(path, (900, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
         .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
+        .margin_top(42)
+        .x_label_area_size(52)
+        .y_label_area_size(80)
         .build_cartesian_2d(lo as f64 - 0.6..hi as f64 + 0.6, 0.0..top)
         .map_err(|x| e(x.to_string()))?;
     let yf = tick_formatter(0.0, top);
@@ -233,8 +257,6 @@ pub fn bar_plot(
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_desc(xlabel)
-        .y_desc(ylabel)
         .x_labels(n.min(20) + 1)
         .x_label_formatter(&|v: &f64| {
             let r = v.round();
@@ -255,6 +277,8 @@ pub fn bar_plot(
             Rectangle::new([(k as f64 - 0.4, 0.0), (k as f64 + 0.4, v)], c.filled())
         }))
         .map_err(|x| e(x.to_string()))?;
+    let (px, py) = chart.plotting_area().get_pixel_range();
+    text::frame(&root, px, py, title, xlabel, ylabel).map_err(&e)?;
     root.present().map_err(|x| e(x.to_string()))?;
     Ok(())
 }

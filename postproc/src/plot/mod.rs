@@ -124,18 +124,16 @@ pub fn line_plot_ext(
     let root = BitMapBackend::new(path, (900, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
         .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
+        .margin_top(42)
+        .x_label_area_size(52)
+        .y_label_area_size(80)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(|e| err(e.to_string()))?;
     let xf = tick_formatter(x0, x1);
     let yf = tick_formatter(y0, y1);
     chart
         .configure_mesh()
-        .x_desc(xlabel)
-        .y_desc(ylabel)
         .x_label_formatter(&xf)
         .y_label_formatter(&yf)
         .label_style(("sans-serif", 15))
@@ -150,7 +148,7 @@ pub fn line_plot_ext(
             )))
             .map_err(|e| err(e.to_string()))?;
     }
-    let mut legend = false;
+    let mut legend: Vec<(&str, RGBColor, bool)> = Vec::new();
     for s in series {
         let color = PALETTE[s.color % PALETTE.len()];
         let data: Vec<(f64, f64)> =
@@ -163,56 +161,92 @@ pub fn line_plot_ext(
             continue;
         }
         let style = ShapeStyle::from(&color).stroke_width(2);
-        let drawn = if s.dashed {
+        if s.dashed {
             chart.draw_series(DashedLineSeries::new(data, 8, 5, style))
         } else {
             chart.draw_series(LineSeries::new(data, style))
         }
         .map_err(|e| err(e.to_string()))?;
         if !s.label.is_empty() {
-            legend = true;
-            let dashed = s.dashed;
-            drawn.label(s.label.clone()).legend(move |(x, y)| {
-                let w = if dashed { 8 } else { 20 };
-                PathElement::new(vec![(x, y), (x + w, y)], color.stroke_width(2))
-            });
+            legend.push((s.label.as_str(), color, s.dashed));
         }
     }
-    if legend {
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(plotters::style::colors::BLACK)
-            .label_font(("sans-serif", 19))
-            .draw()
-            .map_err(|e| err(e.to_string()))?;
+    let (px, py) = chart.plotting_area().get_pixel_range();
+    text::frame(&root, px.clone(), py.clone(), title, xlabel, ylabel).map_err(err)?;
+    if !legend.is_empty() {
+        let tw = legend
+            .iter()
+            .map(|(l, ..)| text::width(l, 16.0))
+            .fold(0.0f32, f32::max) as i32;
+        let (w, h) = (tw + 58, 24 * legend.len() as i32 + 10);
+        let (left, top) = (px.end - w - 10, py.start + 10);
+        root.draw(&Rectangle::new(
+            [(left, top), (left + w, top + h)],
+            WHITE.mix(0.9).filled(),
+        ))
+        .map_err(|e| err(e.to_string()))?;
+        root.draw(&Rectangle::new(
+            [(left, top), (left + w, top + h)],
+            plotters::style::colors::BLACK.stroke_width(1),
+        ))
+        .map_err(|e| err(e.to_string()))?;
+        for (k, (label, color, dashed)) in legend.iter().enumerate() {
+            let y = top + 5 + 24 * k as i32 + 12;
+            let segs: Vec<(i32, i32)> = if *dashed {
+                vec![
+                    (left + 8, left + 17),
+                    (left + 23, left + 32),
+                    (left + 38, left + 44),
+                ]
+            } else {
+                vec![(left + 8, left + 44)]
+            };
+            for (a, b) in segs {
+                root.draw(&PathElement::new(
+                    vec![(a, y), (b, y)],
+                    color.stroke_width(3),
+                ))
+                .map_err(|e| err(e.to_string()))?;
+            }
+            text::draw(
+                &root,
+                label,
+                16.0,
+                left + 50,
+                y - 10,
+                text::Anchor::Left,
+                false,
+                RGBColor(0, 0, 0),
+            )
+            .map_err(err)?;
+        }
     }
     if !extras.notes.is_empty() {
-        let area = chart.plotting_area();
-        let (px, py) = area.get_pixel_range();
         let (left, top) = (px.start + 12, py.start + 10);
-        let h = 20 * extras.notes.len() as i32 + 8;
-        let w = 10
-            + 9 * extras
-                .notes
-                .iter()
-                .map(|n| n.chars().count())
-                .max()
-                .unwrap_or(0) as i32;
+        let h = 22 * extras.notes.len() as i32 + 8;
+        let w = extras
+            .notes
+            .iter()
+            .map(|n| text::width(n, 16.0))
+            .fold(0.0f32, f32::max) as i32
+            + 14;
         root.draw(&Rectangle::new(
             [(left - 6, top - 4), (left + w, top + h - 4)],
             WHITE.mix(0.85).filled(),
         ))
         .map_err(|e| err(e.to_string()))?;
         for (k, n) in extras.notes.iter().enumerate() {
-            root.draw(&Text::new(
-                n.clone(),
-                (left, top + 20 * k as i32),
-                ("sans-serif", 16)
-                    .into_font()
-                    .color(&plotters::style::colors::BLACK),
-            ))
-            .map_err(|e| err(e.to_string()))?;
+            text::draw(
+                &root,
+                n,
+                16.0,
+                left,
+                top + 22 * k as i32,
+                text::Anchor::Left,
+                false,
+                RGBColor(0, 0, 0),
+            )
+            .map_err(err)?;
         }
     }
     root.present().map_err(|e| err(e.to_string()))?;
@@ -220,4 +254,5 @@ pub fn line_plot_ext(
 }
 
 pub mod heatmap;
+pub mod text;
 pub use heatmap::{bar_plot, error_bar_plot, heat_map};
