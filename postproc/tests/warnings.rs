@@ -114,8 +114,9 @@ fn six_frames_get_numbered_sampling_warnings_from_vdos_and_twopt() {
         &o,
     ]);
     assert!(
-        w.iter()
-            .any(|x| x.contains("normalised kinetically") && x.contains("--temperature 1000 K")),
+        w.iter().any(|x| x.contains("normalised kinetically")
+            && x.contains("1000 K")
+            && x.contains("no --mass for type 1")),
         "{w:?}"
     );
 }

@@ -218,7 +218,10 @@ pub fn write(run: &FluxRun, out: &Path, plot: bool, smooth: f64, interval: f64) 
             let png = out.join(format!("{name}.png"));
             heat_map(
                 &png,
-                &format!("F_{}({},{})", AXES[axis], AXES[ta], AXES[tb]),
+                &format!(
+                    "Flux map F_{}({},{}): net midplane crossings along {}",
+                    AXES[axis], AXES[ta], AXES[tb], AXES[axis]
+                ),
                 &format!("{} (Å)", AXES[ta]),
                 &format!("{} (Å)", AXES[tb]),
                 &m.u,

@@ -191,8 +191,8 @@ pub fn msd(input: &InputArgs, info: &DumpInfo, fm: &FittedMsd, dt: f64) -> Resul
             format!("D_x = {}, D_y = {}, D_z = {}", pm("x"), pm("y"), pm("z")),
             format!(
                 "fit window {}–{} ps (shaded)",
-                fmt_ps(w.from as f64 * dt),
-                fmt_ps(w.to as f64 * dt)
+                short(w.from as f64 * dt),
+                short(w.to as f64 * dt)
             ),
         ];
         line_plot_ext(
@@ -344,6 +344,19 @@ pub(crate) fn sampling_warnings(
     out
 }
 
+fn short(v: f64) -> String {
+    postproc::out::short(v).unwrap_or_else(|| "n/a".into())
+}
+
+/// "1, 2" for type lists in messages.
+fn list(types: &[u32]) -> String {
+    types
+        .iter()
+        .map(|t| t.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// m/kT per group, from --temperature and --mass when they cover the
 /// group's types; `None` means kinetic normalisation.
 fn mass_factor(
@@ -447,8 +460,11 @@ pub fn vdos(
             let why = match (temperature, missing.is_empty()) {
                 (None, true) => "--mass given but no --temperature".to_string(),
                 (None, false) if masses.is_empty() => "no --temperature and no --mass".to_string(),
-                (None, false) => format!("no --temperature, and no --mass for type {missing:?}"),
-                (Some(t), _) => format!("--temperature {t} K given but no --mass for type {missing:?}: the temperature is not used"),
+                (None, false) => format!("no --temperature, and no --mass for type {}", list(&missing)),
+                (Some(t), _) => format!(
+                    "the temperature {t} K is known but there is no --mass for type {}, so it is not used",
+                    list(&missing)
+                ),
             };
             if temperature.is_some() || !masses.is_empty() {
                 fallbacks.push(format!(

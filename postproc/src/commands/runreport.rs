@@ -453,7 +453,8 @@ fn vs_t_plot(
     let n = ys.iter().filter(|y| y.is_finite()).count();
     if n < 2 {
         return Ok(json!({"error": format!(
-            "a plot against temperature needs {what} at two or more temperatures; this report has it at {n}")}));
+            "a plot against temperature needs {what} at two or more temperatures; this report has it at {n} temperature{}",
+            if n == 1 { "" } else { "s" })}));
     }
     line_plot(
         &out.join(file),
@@ -493,6 +494,13 @@ fn num_cell(v: &Value, sig: usize) -> String {
             .unwrap_or_else(|| "n/a".into()),
         _ => "n/a".into(),
     }
+}
+
+/// A parameter of the analysis (time step, window) without trailing zeros.
+fn short_cell(v: &Value) -> String {
+    v.as_f64()
+        .and_then(postproc::out::short)
+        .unwrap_or_else(|| "n/a".into())
 }
 
 /// A figure with its caption, or in words why it is not there.
@@ -659,7 +667,7 @@ fn index_html(out: &Path, s: &Value) -> String {
             "<p>{} atoms, {} frames, {} ps between frames. Files: <a href=\"{}/\">{}/</a>.</p>",
             esc(&num_cell(&r["n_atoms"], 9)),
             esc(&num_cell(&r["n_frames"], 9)),
-            esc(&num_cell(&r["dt_ps"], 4)),
+            esc(&short_cell(&r["dt_ps"])),
             esc(folder),
             esc(folder)
         );
@@ -667,8 +675,8 @@ fn index_html(out: &Path, s: &Value) -> String {
         let fit = &r["fit"];
         let msd_caption = format!(
             "MSD along x, y and z up to half the run; dashed black lines: straight-line fits over the shaded window {}–{} ps, whose slopes give D. D (all axes) = {} Å²/ps.",
-            num_cell(&fit["from_ps"], 3),
-            num_cell(&fit["to_ps"], 3),
+            short_cell(&fit["from_ps"]),
+            short_cell(&fit["to_ps"]),
             pm_cell(&r["D"]["total"])
         );
         figure(
@@ -688,7 +696,7 @@ fn index_html(out: &Path, s: &Value) -> String {
             "Velocity autocorrelation",
             &format!(
                 "Φ(t) = ⟨v(0)·v(t)⟩/3 averaged over atoms and time origins, up to a lag of {} ps.",
-                num_cell(&vd["max_lag_ps"], 3)
+                short_cell(&vd["max_lag_ps"])
             ),
             &reason(&vd["error"], "VACF analysis"),
         );

@@ -118,7 +118,7 @@ pub fn from_vacf(
     if norm.starts_with("kinetic") {
         warnings.push(format!(
             "no --mass for type {}: F(ν) is normalised kinetically (m/kT = 3/⟨v²⟩ = {} ps²/Å²) \
-             instead of from --temperature {temp} K and the mass",
+             instead of from the temperature {temp} K and the mass",
             kinds[0],
             fmt_ps(m_over_kt)
         ));

@@ -127,6 +127,17 @@ pub fn human(v: f64, sig: usize) -> Option<String> {
     Some(clean_zero(text))
 }
 
+/// A given parameter (time step, window, lag) without trailing zeros:
+/// `0.02`, `3`, `0.6`; up to 4 significant digits.
+pub fn short(v: f64) -> Option<String> {
+    let t = human(v, 4)?;
+    if t.contains('.') && !t.contains('×') {
+        Some(t.trim_end_matches('0').trim_end_matches('.').to_string())
+    } else {
+        Some(t)
+    }
+}
+
 fn clean_zero(text: String) -> String {
     if text.starts_with('-') && text[1..].chars().all(|c| c == '0' || c == '.') {
         text[1..].to_string()
@@ -201,6 +212,9 @@ mod tests {
         assert_eq!(value_pm(f64::NAN, 0.1, ""), None);
         assert_eq!(human(0.26432, 3).unwrap(), "0.264");
         assert_eq!(human(1000.0, 3).unwrap(), "1000");
+        assert_eq!(short(0.02).unwrap(), "0.02");
+        assert_eq!(short(0.6000000001).unwrap(), "0.6");
+        assert_eq!(short(3.0).unwrap(), "3");
         assert_eq!(human(162.0, 6).unwrap(), "162");
         assert_eq!(human(0.02, 4).unwrap(), "0.02000");
         assert_eq!(value_pm(8.7e-8, 0.0, "").unwrap(), "8.70 × 10⁻⁸ ± 0");

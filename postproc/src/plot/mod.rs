@@ -161,6 +161,12 @@ pub fn line_plot_ext(
             continue;
         }
         let style = ShapeStyle::from(&color).stroke_width(2);
+        // A few points (one per run) are data, not a curve: mark them.
+        if data.len() <= 20 && !s.dashed {
+            chart
+                .draw_series(data.iter().map(|&p| Circle::new(p, 4, color.filled())))
+                .map_err(|e| err(e.to_string()))?;
+        }
         if s.dashed {
             chart.draw_series(DashedLineSeries::new(data, 8, 5, style))
         } else {
