@@ -566,7 +566,7 @@ pub fn vdos(
         )?;
         let phi = &vacf_cols[0].1;
         let s = [Series {
-            label: "VACF".into(),
+            label: String::new(),
             x: &time,
             y: phi,
             color: 0,

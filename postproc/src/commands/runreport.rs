@@ -462,7 +462,7 @@ fn vs_t_plot(
         "T (K)",
         ylabel,
         &[Series {
-            label: ylabel.into(),
+            label: String::new(),
             x: ts,
             y: ys,
             color: 0,

@@ -119,6 +119,11 @@ pub fn line_plot_ext(
     if x1 <= x0 {
         x1 = x0 + 1.0;
     }
+    // Marked points (few of them) must not sit on the frame.
+    if series.iter().any(|s| !s.dashed && s.x.len() <= 20) {
+        let px = 0.04 * (x1 - x0);
+        (x0, x1) = (x0 - px, x1 + px);
+    }
     let pad = 0.05 * (y1 - y0).abs().max(1e-12);
     let (y0, y1) = (y0 - pad, y1 + pad);
     let root = BitMapBackend::new(path, (900, 600)).into_drawing_area();
