@@ -297,6 +297,9 @@ fn analyse_run(a: &ReportArgs, r: &Run, dir: &Path) -> Result<Value> {
                  "warnings": vdos_s["warnings"], "error": err(&vdos_s)},
         "rdf": rdf_s["pairs"], "rdf_error": err(&rdf_s),
         "flux_lines": flux_s["lines"].as_array().map(|l| l.len()), "flux": err(&flux_s),
+        "flux_range": {"x": [flux_s["maps"]["x"]["min"], flux_s["maps"]["x"]["max"]],
+                       "y": [flux_s["maps"]["y"]["min"], flux_s["maps"]["y"]["max"]],
+                       "z": [flux_s["maps"]["z"]["min"], flux_s["maps"]["z"]["max"]]},
         "chains": {"n_chains": chains_s["n_chains"], "rings": chains_s["rings"],
                    "diffusive_fraction": chains_s["diffusive_fraction"],
                    "mobile": chains_s["mobile_ids"].as_array().map(|v| v.len()),
@@ -718,10 +721,22 @@ fn index_html(out: &Path, s: &Value) -> String {
             "g(r) of all atoms (and per pair of types when there are several), averaged over all frames.",
             &reason(&r["rdf_error"], "g(r) analysis"));
         for (axis, plane) in [("x", "y,z"), ("y", "x,z"), ("z", "x,y")] {
-            figure(&mut h, out, &f(&format!("flux_{axis}.png")),
+            figure(
+                &mut h,
+                out,
+                &f(&format!("flux_{axis}.png")),
                 &format!("Flux map F_{axis}({plane}): net crossings of the midplanes along {axis}"),
-                &format!("Net number of lattice midplanes crossed towards +{axis} (red) or −{axis} (blue), spread over the ({plane}) plane at the crossing atoms' positions."),
-                &reason(&r["flux"], "flux-map analysis"));
+                &{
+                    let range = &r["flux_range"][axis];
+                    let empty = range[0].as_f64() == Some(0.0) && range[1].as_f64() == Some(0.0);
+                    if empty {
+                        format!("No midplane along {axis} was crossed in this run, so the map is empty (grey).")
+                    } else {
+                        format!("Net number of lattice midplanes crossed towards +{axis} (red) or −{axis} (blue), spread over the ({plane}) plane at the crossing atoms' positions.")
+                    }
+                },
+                &reason(&r["flux"], "flux-map analysis"),
+            );
         }
         let ch = &r["chains"];
         figure(&mut h, out, &f("diffusive_fraction.png"), "Fraction of atoms hopping per window against time",
