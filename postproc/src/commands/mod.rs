@@ -369,7 +369,7 @@ pub(crate) fn msd_with_window(
 ) -> Result<FittedMsd> {
     if fit.blocks < 2 {
         bail!(
-            "--blocks {} : at least 2 time blocks are needed for an error bar",
+            "--blocks {}: at least 2 time blocks are needed for an error bar",
             fit.blocks
         );
     }

@@ -221,8 +221,9 @@ fn analyse_run(a: &ReportArgs, r: &Run, dir: &Path) -> Result<Value> {
             let vdos_s = vdos_summary(&input, &vo, &pass, &v, &notes).unwrap_or_else(failed);
             let kinds: Vec<u32> = pass.sel.atoms.iter().map(|&i| pass.types[i]).collect();
             let files: Vec<String> = vec![r.dump.clone()];
-            let twopt_s = super::twopt::from_vacf(dir, true, &v, &kinds, volume, &vo, &files)
-                .unwrap_or_else(failed);
+            let twopt_s =
+                super::twopt::from_vacf(dir, true, &v, &kinds, volume, &vo, &files, &notes)
+                    .unwrap_or_else(failed);
             (vdos_s, twopt_s)
         }
         Err(e) => (failed(e), json!({"error": "no VACF, see vdos"})),

@@ -61,7 +61,6 @@ pub fn compute(
     let dt = frame_dt(clock, &pass.info, input.every)?;
     let mut v = pass.vacf.take().expect("asked for").finish(&pass.sel, dt)?;
     let notes = super::settle_lag(&mut v, vo);
-    add_warnings(&mut serde_json::json!({}), &notes);
     let kinds: Vec<u32> = pass.sel.atoms.iter().map(|&i| pass.types[i]).collect();
     let files: Vec<String> = pass
         .info
@@ -69,11 +68,22 @@ pub fn compute(
         .iter()
         .map(|f| f.display().to_string())
         .collect();
-    from_vacf(&input.out, !input.no_plot, &v, &kinds, volume, vo, &files)
+    from_vacf(
+        &input.out,
+        !input.no_plot,
+        &v,
+        &kinds,
+        volume,
+        vo,
+        &files,
+        &notes,
+    )
 }
 
 /// 2PT from the VACF of the whole selection (group 0 of `v`); `kinds` are
-/// the types of the selected atoms, `volume` the box volume, Å³.
+/// the types of the selected atoms, `volume` the box volume, Å³; `notes` are
+/// earlier warnings (about the lag) to carry into the summary.
+#[allow(clippy::too_many_arguments)]
 pub fn from_vacf(
     out: &Path,
     plot_it: bool,
@@ -82,6 +92,7 @@ pub fn from_vacf(
     volume: f64,
     vo: &VdosOpts,
     files: &[String],
+    notes: &[String],
 ) -> Result<Value> {
     let Some(temp) = vo.temperature else {
         bail!("twopt needs --temperature K");
@@ -114,7 +125,7 @@ pub fn from_vacf(
             )
         }
     };
-    let mut warnings = Vec::new();
+    let mut warnings = notes.to_vec();
     if norm.starts_with("kinetic") {
         warnings.push(format!(
             "no --mass for type {}: F(ν) is normalised kinetically (m/kT = 3/⟨v²⟩ = {} ps²/Å²) \
