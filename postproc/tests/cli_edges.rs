@@ -128,3 +128,25 @@ fn earlier_outputs_are_kept_aside() {
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("msd.json")).unwrap()).unwrap();
     assert_eq!(now["dt_ps"], 0.02);
 }
+
+#[test]
+fn a_report_with_a_missing_dump_stops_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = small_dump(dir.path(), Flavour::Unwrapped);
+    let out = dir.path().join("rep");
+    let err = fails(&[
+        "report",
+        &format!("{d}@300"),
+        "nope.lammpstrj@400",
+        "--dt",
+        "0.01",
+        "--out",
+        &out.to_string_lossy(),
+    ]);
+    assert!(err.contains("nope.lammpstrj: no such file"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        !out.exists(),
+        "nothing written for a report that cannot start"
+    );
+}

@@ -355,6 +355,21 @@ pub fn run(a: ReportArgs) -> Result<()> {
             a.component
         );
     }
+    // A mistyped path should stop the report now, not after the other runs.
+    for r in &runs {
+        for f in dump::expand(std::slice::from_ref(&r.dump))? {
+            if !f.is_file() {
+                bail!(
+                    "{}: no such file (run {}@{})",
+                    f.display(),
+                    r.dump,
+                    r.log
+                        .as_ref()
+                        .map_or_else(|| format!("{}", r.t), |l| l.display().to_string())
+                );
+            }
+        }
+    }
     if let Some(aside) = set_aside(&a.out)? {
         eprintln!(
             "report: {} was not empty; its contents were moved to {}",
@@ -439,6 +454,12 @@ pub fn run(a: ReportArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         println!("report in {}", a.out.join("index.html").display());
+    }
+    if per_run.iter().all(|r| r["error"].is_string()) {
+        bail!(
+            "no run could be analysed (the reasons are in {})",
+            a.out.join("index.html").display()
+        );
     }
     Ok(())
 }
