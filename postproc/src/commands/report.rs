@@ -632,9 +632,15 @@ pub fn rdf(input: &InputArgs, info: &DumpInfo, rdf: &Rdf) -> Result<Value> {
             .pairs
             .iter()
             .enumerate()
-            .filter(|(i, _)| rdf.pairs.len() <= 2 || *i > 0)
+            // One type: its only partial is g of all atoms, drawn once.
+            // Several: the partials, labelled by pair.
+            .filter(|(i, _)| (rdf.pairs.len() <= 2) == (*i == 0))
             .map(|(i, p)| Series {
-                label: p.name.clone(),
+                label: if rdf.pairs.len() <= 2 {
+                    String::new()
+                } else {
+                    format!("g {}", p.name)
+                },
                 x: &rdf.r,
                 y: &p.g,
                 color: i,

@@ -740,7 +740,7 @@ fn index_html(out: &Path, s: &Value) -> String {
             &reason(&tp["error"], "2PT analysis"));
         warnings_list(&mut h, "Notes on 2PT", &tp["warnings"]);
         figure(&mut h, out, &f("rdf.png"), "Radial distribution function g(r)",
-            "g(r) of all atoms (and per pair of types when there are several), averaged over all frames.",
+            "g(r) of all atoms, or with several atom types the partial g(r) of each pair of types, averaged over all frames.",
             &reason(&r["rdf_error"], "g(r) analysis"));
         for (axis, plane) in [("x", "y,z"), ("y", "x,z"), ("z", "x,y")] {
             figure(
