@@ -2,7 +2,8 @@
 
 Truth: deepmd.infer.DeepPot (deepmd-kit 3.2.0) on the ORIGINAL frozen models —
 TensorFlow (.pb) and PyTorch (.pth) trained, se_e2_a (both type_one_side),
-se_e2_r (both), se_atten and se_atten_v2, every supported activation — stored
+se_e2_r (both), se_atten and se_atten_v2 with and without attention layers
+(smooth or not, dotr, concat and strip), every supported activation — stored
 with the configurations in tests/fixtures/deepmd/<name>.ref.npz by
 export/fixtures/make_fixtures.py.
 
@@ -35,8 +36,11 @@ import reference
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(os.environ.get("DPRS_DEEPMD_FIXTURES", ROOT / "tests" / "fixtures" / "deepmd"))
 INPUT = os.environ.get("DPRS_DEEPMD_INPUT", "json")  # json | orig (the .pb/.pth)
-TOL = 1e-8          # float64 export vs DeepPot (float64 models), relative
-TOL32 = 2e-5        # float32 export vs DeepPot, relative to the largest component
+TOL = 1e-8          # float64 export vs DeepPot (float64 models): what dprs-export enforces
+# what these tests bound: measured ≤ 2.5e-14 (forces through LAMMPS) on every
+# fixture; a semantic slip (TF's float32 gelu constant: 1e-10) must fail here
+BOUND = 1e-12
+TOL32 = 2e-5        # float32 export vs DeepPot, relative to the largest component (measured ≤ 1.4e-6)
 VOIGT6 = reference.VOIGT6
 MODELS = sorted(p.name[:-len(".ref.npz")] for p in FIXTURES.glob("*.ref.npz"))
 sys.path.insert(0, str(ROOT / "export" / "fixtures"))
@@ -151,7 +155,7 @@ def test_metadata(exported):
     else:
         errs = validated["max_relative_error"]
         assert validated["tolerance"] == TOL and set(errs) == {"energy", "forces", "virial"}
-        assert max(errs.values()) < TOL, errs
+        assert max(errs.values()) < BOUND, errs
         assert validated["against"].endswith(f"DeepPot({source(name).name})")
         assert "verified against deepmd-kit 3.2.0 DeepPot" in last
     assert md["dprs.descriptor"] == DESCRIPTOR[name]
@@ -179,7 +183,7 @@ def test_reference_matches_deeppot(exported):
                                     cfg["atom_virial"]))
         record(name, "reference", **e)
         for k, v in e.items():
-            assert v < TOL, (name, k, v)
+            assert v < BOUND, (name, k, v)
 
 
 def test_lammps_matches_deeppot(exported, tmp_path):
@@ -210,7 +214,7 @@ run 0
                  virial=relerr(virial, cfg["virial"]))
         record(name, "lammps", **e)
         for k, v in e.items():
-            assert v < TOL, (name, k, v)
+            assert v < BOUND, (name, k, v)
 
 
 def test_float32_export(exported, tmp_path):
@@ -247,7 +251,7 @@ def _stored_check(name):
             f"DeepPot numbers stored with {name}")
 
 
-@pytest.mark.parametrize("name", ["pt_se_e2_r", "pt_se_atten_v2"])
+@pytest.mark.parametrize("name", ["pt_se_e2_r", "pt_se_atten_v2", "pt_se_atten_attn2"])
 def test_self_check_refuses_a_broken_conversion(name, tmp_path, monkeypatch):
     """The exporter's own check, given DeePMD-kit's numbers: a faithful
     conversion passes and records its error; one corrupted weight per network
@@ -258,7 +262,7 @@ def test_self_check_refuses_a_broken_conversion(name, tmp_path, monkeypatch):
     ok = tmp_path / "ok.onnx"
     _, record = dm.convert(FIXTURES / f"{name}.json", ok, check_with=check)
     assert ok.exists()
-    # measured: forces 1.8e-15 (pt_se_e2_r), 6e-15 (pt_se_atten_v2)
+    # measured: forces 1.8e-15 (pt_se_e2_r), 6e-15 (pt_se_atten_v2, pt_se_atten_attn2)
     assert max(record["max_relative_error"].values()) < 1e-13, record
     md = {p.key: p.value for p in onnx.load(str(ok)).metadata_props}
     assert json.loads(md["dprs.validated"]) == record

@@ -57,12 +57,15 @@ CASES = [
     ("silut", lambda d: d["model"]["fitting"]["nets"]["networks"][0]["layers"][0].update(
         activation_function="silut:3.0"), "activation function 'silut:3.0'"),
     # se_atten's own options
-    ("attn_layer", _set(["model", "descriptor", "attn_layer"], 2),
-     "se_atten/DPA-1 with attn_layer = 2: attention layers are not supported"),
+    ("tf_attention", _set(["model", "descriptor", "attn_layer"], 2),
+     "se_atten/DPA-1 with attn_layer = 2 trained with TensorFlow: its attention is not "
+     "supported yet"),
+    ("lmax", _set(["model", "descriptor", "lmax"], 2), "lmax = 2"),
     ("davg_concat", _davg_nonzero, "with set_davg_zero = false"),
     ("econf", _set(["model", "descriptor", "use_econf_tebd"], True), "use_econf_tebd"),
 ]
-BASE = {"attn_layer": "pt_se_atten", "davg_concat": "pt_se_atten", "econf": "pt_se_atten"}
+BASE = {"tf_attention": "tf_se_atten", "lmax": "pt_se_atten_attn2",
+        "davg_concat": "pt_se_atten_attn2", "econf": "pt_se_atten"}
 
 
 @pytest.mark.parametrize("label,edit,message", CASES, ids=[c[0] for c in CASES])

@@ -34,7 +34,8 @@ from onnx import TensorProto, helper
 from .graph import Graph
 from .nets import Net, Unsupported
 
-DESCRIPTORS = ("se_e2_a", "se_e2_r", "se_atten (DPA-1) and se_atten_v2 without attention layers")
+DESCRIPTORS = ("se_e2_a", "se_e2_r", "se_atten (DPA-1) and se_atten_v2 (attention layers: "
+               "PyTorch-trained only)")
 _DESC_ALIASES = {"se_e2_a": "se_e2_a", "se_a": "se_e2_a", "se_e2_r": "se_e2_r", "se_r": "se_e2_r",
                  "dpa1": "se_atten", "se_atten": "se_atten", "se_atten_v2": "se_atten"}
 # what the refusal of a descriptor says (DeePMD-kit's serialized type names)
@@ -185,7 +186,7 @@ def check_supported(data):
         raise Unsupported("use_aparam_as_mask is not supported")
     if _DESC_ALIASES[dtype] == "se_atten":
         from .se_atten import check_se_atten
-        check_se_atten(desc)
+        check_se_atten(desc, data.get("backend"))
     return _DESC_ALIASES[dtype]
 
 
@@ -635,9 +636,7 @@ def convert(inp, out, precision="float64", compress=None, verify=True, check_wit
             configs = vf.make_configs(type_map, float(md["dprs.rcut"]), sel,
                                       layout=md["dprs.nlist"],
                                       rmin=max(1.0, float(md.get("dprs.rmin", 0.0))))
-            import deepmd
-            against = f"deepmd-kit {deepmd.__version__} DeepPot({Path(inp).name})"
-            refs = vf.deepmd_reference(inp, configs, type_map)
+            refs, against = vf.deepmd_reference(inp, configs, type_map)
         record = vf.check(m.SerializeToString(), configs, refs, precision, against)
     p = m.metadata_props.add()
     p.key, p.value = "dprs.validated", vf.to_metadata(record)

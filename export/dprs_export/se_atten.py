@@ -1,6 +1,6 @@
-"""DeePMD-kit's ``se_atten`` (DPA-1) and ``se_atten_v2`` descriptors without
-attention layers (``attn_layer = 0``), as a ``local-v1`` model with the ``any``
-neighbour layout.
+"""DeePMD-kit's ``se_atten`` (DPA-1) and ``se_atten_v2`` descriptors, with or
+without attention layers (attention.py), as a ``local-v1`` model with the
+``any`` neighbour layout.
 
 Semantics follow deepmd/dpmodel/descriptor/dpa1.py (DeePMD-kit 3.2.0):
 
@@ -16,20 +16,24 @@ embedding, ``tebd_input_mode = strip`` (se_atten_v2)
     G_k = G_s (1 + G_t sw_k) with G_s = embedding(R~_k0) and
     G_t = embedding_strip(T[t_k]) (or of [T[t_k], T[t_i]] unless type_one_side),
     a per-type-pair table; without smooth_type_embedding G_s (1 + G_t).
+attention (attn_layer > 0)
+    G <- layers of neighbour attention over the centre's slots (attention.py)
 descriptor
     gr = sum_k G_k^T R~_k / sel, D = gr gr[:axis]^T (+ T[t_i] if
     concat_output_tebd); one fitting net for all types (mixed_types).
 
-Why no attention: without it every slot contributes independently, so any
-neighbour order gives the same sum — the ``any`` layout the plugin already
-builds. DeePMD-kit's padding slots contribute nothing when ``davg = 0``
-(``set_davg_zero``); with a non-zero ``davg`` each of the ``sel - n`` empty
-slots adds the same constant G_s(s_pad)^T R~_pad, which the graph adds for
-the slots the any layout does not have — exact in strip mode with
-smooth_type_embedding (se_atten_v2), where the switch removes the padding
-type's embedding. Elsewhere DeePMD-kit gives padding slots the type of the
-frame's first atom, and the attention softmax sees every padding slot, so the
-energy would depend on atom order or on the exact padded width: refused.
+Why the ``any`` layout works: every slot enters symmetrically (a sum, and
+attention that is equivariant under permuting slots), so the neighbour order
+does not matter, and what DeePMD-kit's ``sel - n`` empty slots contribute is
+known: nothing when ``davg = 0`` (``set_davg_zero``); with a non-zero ``davg``
+each adds the same constant G_pad^T R~_pad, which the graph adds for the
+``sel - K`` slots it was not given — exact in strip mode with the smooth type
+embedding (se_atten_v2), where the switch removes the padding type's
+embedding; in the smooth attention each adds e^{-20} to every softmax
+denominator (attention.py). Elsewhere DeePMD-kit gives empty slots the type
+of the frame's first atom, so its energy would depend on atom order: refused.
+TensorFlow-trained models with attention layers compute something their
+serialization does not record (refused; found by the export's self-check).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import json
 
 import numpy as np
 
+from .attention import AttentionLayer
 from .nets import Net, Unsupported, net_numpy
 
 
@@ -50,13 +55,17 @@ def _options(desc):
             bool(desc.get("smooth_type_embedding", desc.get("smooth", True))))
 
 
-def check_se_atten(desc):
+def check_se_atten(desc, backend=None):
     """Raises Unsupported for what this converter cannot reproduce exactly."""
     n_attn = int(desc.get("attn_layer", 0) or 0)
-    if n_attn:
+    if n_attn and backend == "TensorFlow":
+        # DeePMD-kit's TF attention differs from its serialized form (the scores
+        # are not scaled by 1/sqrt(attn); more besides: converted as the other
+        # backends compute it, a model was 2 % off in forces)
         raise Unsupported(
-            f"se_atten/DPA-1 with attn_layer = {n_attn}: attention layers are not supported "
-            "yet; dprs-export converts se_atten and se_atten_v2 with attn_layer = 0")
+            f"se_atten/DPA-1 with attn_layer = {n_attn} trained with TensorFlow: its attention "
+            "is not supported yet; TensorFlow se_atten with attn_layer = 0 and PyTorch-trained "
+            "se_atten with attention layers convert")
     mode, smooth = _options(desc)
     if mode not in ("concat", "strip"):
         raise Unsupported(f"se_atten tebd_input_mode {mode!r} (supported: concat, strip)")
@@ -70,9 +79,9 @@ def check_se_atten(desc):
     smooth_strip = mode == "strip" and smooth
     if np.any(davg != 0.0) and not smooth_strip:
         raise Unsupported(
-            f"se_atten ({mode}, smooth_type_embedding = {smooth}) with set_davg_zero = false: DeePMD-kit gives "
-            "its padding neighbour slots the type of the frame's first atom, so its energy "
-            "depends on atom order; retrain with set_davg_zero = true")
+            f"se_atten ({mode}, smooth_type_embedding = {smooth}) with set_davg_zero = false: "
+            "DeePMD-kit gives its padding neighbour slots the type of the frame's first atom, "
+            "so its energy depends on atom order; retrain with set_davg_zero = true")
     if np.any(davg != davg[:, :1, :]):
         raise Unsupported("se_atten with davg that differs between neighbour slots")
     dstd = np.asarray(desc["@variables"]["dstd"], dtype=np.float64)
@@ -131,6 +140,17 @@ def build_se_atten(data, precision, model_name, compress):
     s = g.slice(e, 0, 1, 2)                                              # [N,K,1]
     M = int(desc["neuron"][-1])
     shape_m, shape_1 = _nk_shape(g, s, M), _nk_shape(g, s, 1)
+    sw = g.unsqueeze(geo["swm"], [2])                                    # [N,K,1]
+    if mixed:
+        sw = g.cast(sw)
+    # DeePMD-kit's list has exactly sel slots, the any layout K: sel - K are missing
+    k_slots = g.cast(g.op("Slice", g.op("Shape", e), g.i64([1]), g.i64([2]), g.i64([0])))
+    missing = g.sub(g.const([float(nsel)]), k_slots)                     # [1]
+    layers = [AttentionLayer(d) for d in
+              (desc.get("attention_layers") or {}).get("attention_layers", [])]
+    if len(layers) != int(desc.get("attn_layer", 0) or 0):
+        raise Unsupported(f"se_atten with attn_layer = {desc.get('attn_layer')} but "
+                          f"{len(layers)} serialized attention layers")
 
     endim, _, emb = _collection(desc["embeddings"], tf_backend=tf_src)
     if endim != 0 or len(emb) != 1:
@@ -154,9 +174,6 @@ def build_se_atten(data, precision, model_name, compress):
         Gs_flat, tape = emb[0].forward(g, g.reshape(s, [-1, 1]))          # [N*K,M]
         Gs = g.op("Reshape", Gs_flat, shape_m)
         if smooth:
-            sw = g.unsqueeze(geo["swm"], [2])                            # [N,K,1]
-            if mixed:
-                sw = g.cast(sw)
             gate = g.add(g.mul(Gt, sw), g.const([1.0]))
         else:
             gate = g.add(Gt, g.const([1.0]))
@@ -172,16 +189,24 @@ def build_se_atten(data, precision, model_name, compress):
         y, tape = emb[0].forward(g, g.reshape(x, [-1, width]))
         G = g.op("Reshape", y, shape_m)
 
+    G_pre = G
+    ctx, tapes = None, []
+    if layers:
+        ctx = _attention_context(g, geo, e, sw, missing, rcut, outer)
+        for layer in layers:
+            G, tape_l = layer.forward(g, G, ctx)
+            tapes.append(tape_l)
     gr_sum = g.matmul(g.transpose(G, [0, 2, 1]), e)                      # [N,M,4]
     if np.any(davg != 0.0):
-        # DeePMD-kit's list has exactly sel slots; every empty one (and every
-        # neighbour at rcut, where sw = 0) adds G_s(s_pad)^T R~_pad, a constant
-        # per centre type. The any layout has K slots: add the sel - K missing.
+        # every empty slot of DeePMD-kit's list (and every neighbour at rcut,
+        # where sw = 0) adds the same G_pad^T R~_pad, a constant per centre
+        # type (through the attention layers an empty slot only gets b_out and
+        # the layer norm); the any layout lacks sel - K of them: add those
         r_pad = -davg / dstd                                             # [nt,4]
         g_pad = net_numpy(emb[0], r_pad[:, :1])                          # [nt,M]
+        for layer in layers:
+            g_pad = layer.empty_slot(g_pad)
         c_pad = g_pad[:, :, None] * r_pad[:, None, :]                    # [nt,M,4]
-        k = g.cast(g.op("Slice", g.op("Shape", e), g.i64([1]), g.i64([2]), g.i64([0])))
-        missing = g.sub(g.const([float(nsel)]), k)                       # [1]
         gr_sum = g.add(gr_sum, g.mul(g.gather(g.const(c_pad, "pad_term"), "atype"),
                                      g.reshape(missing, [1, 1, 1])))
     gr = g.scale(gr_sum, 1.0 / nsel, 4)                                  # [N,M,4]
@@ -204,12 +229,23 @@ def build_se_atten(data, precision, model_name, compress):
     draw = g.scale(dgr, 1.0 / nsel, 4)                                   # [N,M,4]
     dG = g.matmul(e, g.transpose(draw, [0, 2, 1]))                       # [N,K,M]
     de = g.matmul(G, draw)                                               # [N,K,4]
-    dsw_extra = None
+    acc = {}
+    for layer, tape_l in zip(reversed(layers), reversed(tapes)):
+        dG = layer.backward(g, tape_l, dG, ctx, acc)
+    G = G_pre
+    if acc.get("du") is not None:
+        # u = R~[1:4] / max(|R~[1:4]|, 1e-12): its gradient goes into de[1:4]
+        du = acc["du"]
+        proj = g.sub(du, g.mul(ctx["u"], g.reduce_sum(g.mul(ctx["u"], du), [2], keepdims=1)))
+        de_u = g.div(proj, ctx["u_norm"])
+        de = g.add(de, g.concat([g.mul(s, g.const([0.0])), de_u], axis=2))
+    dsw_extra = acc.get("dsw")
     if strip:
         dGs = g.mul(dG, gate)
         ds = g.op("Reshape", Net.backward(g, tape, g.reshape(dGs, [-1, M])), shape_1)
         if smooth:
-            dsw_extra = g.reduce_sum(g.mul(g.mul(dG, Gs), Gt), [2])     # [N,K]
+            d = g.reduce_sum(g.mul(g.mul(dG, Gs), Gt), [2])               # [N,K]
+            dsw_extra = d if dsw_extra is None else g.add(dsw_extra, d)
     else:
         dx = Net.backward(g, tape, g.reshape(dG, [-1, M]))               # [N*K,width]
         ds = g.op("Reshape", g.slice(dx, 0, 1, 1), shape_1)
@@ -227,6 +263,22 @@ def build_se_atten(data, precision, model_name, compress):
     meta = {"dprs.nlist": "any", "dprs.deepmd_sel": json.dumps(nsel)}
     return _finish(g, inputs, outputs, data, "se_atten", type_map, rcut, precision, model_name,
                    meta, f"sel {nsel} (any layout)")
+
+
+def _attention_context(g, geo, e, sw, missing, rcut, outer):
+    """What every attention layer sees besides its input: the switch sw_i,
+    sw_j, the valid slots (a neighbour closer than rcut: DeePMD-kit's list
+    has no others), the unit vectors u of R~[1:4] and the missing-slot count."""
+    # r is in the interface precision (float64 in mixed precision)
+    valid_b = g.op("And", geo["maskb"], g.op("Less", geo["r"], g.const(rcut, dtype=outer)))
+    valid = g.cast(valid_b)                                              # [N,K]
+    xyz = g.slice(e, 1, 4, 2)                                            # [N,K,3]
+    n = g.op("Sqrt", g.reduce_sum(g.mul(xyz, xyz), [2], keepdims=1))
+    n_c = g.op("Max", n, g.const([1e-12]))
+    return dict(sw_i=sw, sw_j=g.transpose(sw, [0, 2, 1]),
+                valid_i=g.unsqueeze(valid, [2]), valid_j=g.unsqueeze(valid, [1]),
+                valid_jb=g.unsqueeze(valid_b, [1]), u=g.div(xyz, n_c), u_norm=n_c,
+                missing=missing)
 
 
 def _nk_shape(g, like, last):
