@@ -87,7 +87,7 @@ pub struct VdosOpts {
     /// Temperature, K: with --mass, F(ν) follows eq. 10 literally.
     #[arg(long)]
     pub temperature: Option<f64>,
-    /// Masses per type, g/mol, e.g. 1=40.078,2=15.999.
+    /// Masses per type, g/mol, e.g. 1=40.078,2=15.999 (1:40.078 also works).
     #[arg(long, value_delimiter = ',')]
     pub mass: Option<Vec<String>>,
     /// Longest VACF lag, ps; the VDOS resolves nothing below 1/lag
@@ -215,8 +215,8 @@ fn masses(opts: &VdosOpts) -> Result<HashMap<u32, f64>> {
     let mut m = HashMap::new();
     for item in opts.mass.iter().flatten() {
         let (t, v) = item
-            .split_once('=')
-            .with_context(|| format!("--mass {item:?}: expected TYPE=MASS"))?;
+            .split_once(['=', ':'])
+            .with_context(|| format!("--mass {item:?}: expected TYPE=MASS (or TYPE:MASS)"))?;
         let t: u32 = t
             .trim()
             .parse()
@@ -228,7 +228,9 @@ fn masses(opts: &VdosOpts) -> Result<HashMap<u32, f64>> {
         if !v.is_finite() || v <= 0.0 {
             bail!("--mass {item:?}: the mass must be positive");
         }
-        m.insert(t, v);
+        if m.insert(t, v).is_some() {
+            bail!("--mass {item:?}: type {t} has a mass already");
+        }
     }
     Ok(m)
 }
