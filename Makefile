@@ -137,4 +137,5 @@ test-deepmd: plugin venv-deepmd
 	  DPRS_DEEPMD_SITE=$$($(DEEPMD_PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') \
 	  DPRS_DEEPMD_EXPORT="env PYTHONPATH=$(CURDIR)/export TF_CPP_MIN_LOG_LEVEL=3 $(DEEPMD_PYTHON) -m dprs_export" \
 	  $(VENV)/bin/python -m pytest -q -rs -s -p no:cacheprovider $(PYTEST_ARGS) test_deepmd_export.py \
-	  test_deepmd_export_fast.py test_deepmd_refuse.py test_deepmd_devi.py test_deepmd_side_by_side.py
+	  test_deepmd_export_fast.py test_deepmd_refuse.py test_deepmd_devi.py test_deepmd_side_by_side.py \
+	  test_deepmd_refuse_original.py

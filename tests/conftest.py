@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Test files of extended targets (not `make test`): `make test-deepmd` runs
 # them with their own environment; `make plugin-test` deselects them with
 # -m "not extended".
-EXTENDED_FILES = {"test_deepmd_side_by_side.py"}
+EXTENDED_FILES = {"test_deepmd_side_by_side.py", "test_deepmd_refuse_original.py"}
 
 
 def pytest_collection_modifyitems(config, items):

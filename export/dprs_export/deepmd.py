@@ -106,7 +106,14 @@ def read_model(path):
             f"{e}. Alternatively convert from a serialized .json (see docs/dprs-export.md)."
         ) from e
     backend = Backend.detect_backend_by_model(str(path))()
-    data = backend.serialize_hook(str(path))
+    try:
+        data = backend.serialize_hook(str(path))
+    except (RuntimeError, NotImplementedError, ValueError, KeyError) as e:
+        # e.g. TensorFlow se_e2_a + a model-level type_embedding: DeePMD-kit's own
+        # serialization, which every conversion starts from, refuses it
+        raise Unsupported(f"DeePMD-kit cannot serialize this model ({type(e).__name__}: {e}), "
+                          "so dprs-export cannot read its weights; dprs-export converts "
+                          f"{', '.join(DESCRIPTORS)}") from e
     data = dict(data)
     data.setdefault("version", deepmd.__version__)
     data.setdefault("software", "deepmd-kit")
