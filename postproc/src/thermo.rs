@@ -18,9 +18,14 @@ impl Thermo {
         let k = self.columns.iter().position(|c| c == name)?;
         Some(self.rows.iter().map(|r| r[k]).collect())
     }
-    /// Mean of a column over the last half of the rows (the equilibrated part).
+    /// Mean of a column over the last half of the rows that have it (the
+    /// equilibrated part; a later table without the column leaves gaps).
     pub fn late_mean(&self, name: &str) -> Option<f64> {
-        let v = self.column(name)?;
+        let v: Vec<f64> = self
+            .column(name)?
+            .into_iter()
+            .filter(|x| !x.is_nan())
+            .collect();
         let tail = &v[v.len() / 2..];
         (!tail.is_empty()).then(|| tail.iter().sum::<f64>() / tail.len() as f64)
     }
@@ -49,6 +54,10 @@ pub fn read_log(path: &Path) -> Result<Thermo> {
             map = None;
             continue;
         }
+        // LAMMPS prints warnings between thermo rows; the table goes on.
+        if words[0].starts_with("WARNING") {
+            continue;
+        }
         let vals: Option<Vec<f64>> = words.iter().map(|w| w.parse::<f64>().ok()).collect();
         match vals {
             Some(v) if v.len() == m.len() => {
@@ -60,8 +69,8 @@ pub fn read_log(path: &Path) -> Result<Thermo> {
                 }
                 th.rows.push(row);
             }
-            // Warnings and other chatter inside a run end the table quietly;
-            // a row of the right width with a bad number is an error.
+            // Other chatter inside a run ends the table quietly; a row of
+            // the right width with a bad number is an error.
             Some(_) => map = None,
             None if words.len() == m.len() && words[0].parse::<f64>().is_ok() => {
                 return Err(Error::Invalid(format!(

@@ -398,6 +398,15 @@ pub(crate) fn msd_with_window(
             k
         }
     };
+    if default && d.to + 1 > n {
+        bail!(
+            "{n} frames are too few for the default MSD fit window (lags {} to {} frames): \
+             give the window with --fit-from/--fit-to (ps), inside the {} ps run",
+            d.from,
+            d.to,
+            fmt_ps(run_ps)
+        );
+    }
     // Blocks of n/b frames hold lags up to n/b − 1.
     let fit_blocks = diffusion::blocks_for_window(n, fit.blocks, to_frames);
     let blocks = fit_blocks.max(1);

@@ -204,9 +204,19 @@ pub fn project(a: ProjectArgs) -> Result<()> {
                 }
             }
             if picked.len() != want.len() {
-                return Err(postproc::Error::Invalid(
-                    "some --ids are not in the dump".into(),
-                ));
+                let mut missing: Vec<u64> = want
+                    .iter()
+                    .copied()
+                    .filter(|id| !picked.iter().any(|p| p.0 == *id))
+                    .collect();
+                missing.sort_unstable();
+                let shown: Vec<String> = missing.iter().take(10).map(|m| m.to_string()).collect();
+                return Err(postproc::Error::Invalid(format!(
+                    "--ids: atom id{} {}{} not in the dump",
+                    if missing.len() == 1 { "" } else { "s" },
+                    shown.join(", "),
+                    if missing.len() > 10 { ", …" } else { "" }
+                )));
             }
             paths = vec![(Vec::new(), Vec::new()); picked.len()];
         }
