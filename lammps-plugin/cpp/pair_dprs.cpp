@@ -146,7 +146,12 @@ class PairDPRS : public Pair {
     if (dprs_init(pair, update->unit_style, force->newton_pair, err, ERRLEN) != 0)
       error->all(FLERR, std::string(err));
     neighbor->add_request(this, NeighConst::REQ_FULL);
+    next_report = -1;  // the first force call of a run reports at once
   }
+
+  // End of every run or minimization (Finish::end, on every rank): what was
+  // counted since the last report.
+  void finish() override { report_warnings(); }
 
   double init_one(int, int) override
   {
@@ -182,21 +187,9 @@ class PairDPRS : public Pair {
     s.tag_bytes = sizeof(tagint);
 
     char err[ERRLEN] = {0};
-    const int failed = dprs_compute(pair, &s, err, ERRLEN) != 0;
-    if (comm->nprocs == 1) {
-      if (failed) error->one(FLERR, std::string(err));
-    } else {
-      // Make a rank's failure collective: every rank reaches this point, so
-      // the first failing rank's reason is sent to all and the run ends with
-      // error->all. error->one would MPI_Abort, and the reason can then be
-      // lost in output that the launcher never forwards (seen with mpirun -np 2).
-      int cand = failed ? comm->me : comm->nprocs, first = comm->nprocs;
-      MPI_Allreduce(&cand, &first, 1, MPI_INT, MPI_MIN, world);
-      if (first < comm->nprocs) {
-        MPI_Bcast(err, ERRLEN, MPI_CHAR, first, world);
-        error->all(FLERR, fmt::format("{} [on MPI rank {}]", err, first));
-      }
-    }
+    // No reduction on the normal path: a failing rank reports and aborts on
+    // its own (fail_one writes the reason to unbuffered stderr first).
+    if (dprs_compute(pair, &s, err, ERRLEN) != 0) fail_one(FLERR, err);
 
     if (eflag_global) eng_vdwl += s.energy;
     if (vflag_global)
@@ -204,31 +197,23 @@ class PairDPRS : public Pair {
 
     if (s.deviation) write_deviation(s.nlocal);
 
-    int64_t local[3] = {s.dropped, s.centres_dropping, s.too_close}, total[3] = {0, 0, 0};
-    MPI_Allreduce(local, total, 3, MPI_INT64_T, MPI_SUM, world);
-    if (total[2] > 0) {
-      // Only then: which rank holds the closest pair, and its atom ids.
-      struct {
-        double r;
-        int rank;
-      } mine = {s.too_close > 0 ? s.closest : 1e300, comm->me}, best = {0.0, 0};
-      MPI_Allreduce(&mine, &best, 1, MPI_DOUBLE_INT, MPI_MINLOC, world);
-      int64_t ids[2] = {s.closest_ids[0], s.closest_ids[1]};
-      MPI_Bcast(ids, 2, MPI_INT64_T, best.rank, world);
-      if (comm->me == 0)
-        error->warning(FLERR,
-                       "dprs: step {}: {} atoms have a neighbour closer than the model's "
-                       "dprs.rmin = {} Å (closest: atoms {} and {} at {:.4f} Å); the model was not "
-                       "trained on such distances and extrapolates: check the structure for "
-                       "overlapping atoms, or use a smaller timestep",
-                       update->ntimestep, total[2], s.rmin, ids[0], ids[1], best.r);
+    // Warnings are counted per rank and summed over ranks only at the first
+    // force call of a run, then at most every REPORT_EVERY steps, and at its
+    // end: one global reduction per REPORT_EVERY steps, not per step.
+    pending.dropped += s.dropped;
+    pending.centres += s.centres_dropping;
+    if (s.too_close > 0) {
+      pending.too_close += s.too_close;
+      pending.rmin = s.rmin;
+      if (s.closest < pending.closest) {
+        pending.closest = s.closest;
+        pending.ids[0] = s.closest_ids[0];
+        pending.ids[1] = s.closest_ids[1];
+      }
     }
-    if (total[0] > 0 && comm->me == 0)
-      error->warning(FLERR,
-                     "dprs: step {}: {} neighbours inside rcut of {} atoms did not fit the model's "
-                     "dprs.sel and were left out (DeePMD-kit drops them silently); the system is "
-                     "denser than the model was built for, so use a model with larger sel",
-                     update->ntimestep, total[0], total[1]);
+    if (pending.first < 0) pending.first = update->ntimestep;
+    pending.last = update->ntimestep;
+    if (next_report < 0 || update->ntimestep >= next_report) report_warnings();
   }
 
  protected:
@@ -247,6 +232,59 @@ class PairDPRS : public Pair {
     error->one(file, line, std::string(msg));
   }
   int nmodels = 1;
+
+  // Warning counts of this rank since the last report (summed over force calls).
+  static constexpr bigint REPORT_EVERY = 100;
+  struct Pending {
+    int64_t dropped = 0, centres = 0, too_close = 0;
+    double closest = 1e300, rmin = 0.0;
+    int64_t ids[2] = {0, 0};
+    bigint first = -1, last = -1;
+  } pending;
+  bigint next_report = -1;
+
+  // Collective: every rank calls it at the same force call (or in finish()).
+  void report_warnings()
+  {
+    next_report = update->ntimestep + REPORT_EVERY;
+    Pending p = pending;
+    pending = Pending();
+    int64_t local[3] = {p.dropped, p.centres, p.too_close}, total[3] = {0, 0, 0};
+    bigint steps[2] = {p.first < 0 ? update->ntimestep : p.first, -(p.last < 0 ? update->ntimestep : p.last)};
+    bigint span[2] = {0, 0};
+    MPI_Allreduce(local, total, 3, MPI_INT64_T, MPI_SUM, world);
+    if (total[0] == 0 && total[2] == 0) return;
+    MPI_Allreduce(steps, span, 2, MPI_LMP_BIGINT, MPI_MIN, world);
+    const std::string when = span[0] == -span[1]
+                                 ? fmt::format("step {}", span[0])
+                                 : fmt::format("steps {}-{} (counts summed over those steps)",
+                                               span[0], -span[1]);
+    if (total[2] > 0) {
+      // Only then: which rank holds the closest pair, and its atom ids.
+      struct {
+        double r;
+        int rank;
+      } mine = {p.too_close > 0 ? p.closest : 1e300, comm->me}, best = {0.0, 0};
+      MPI_Allreduce(&mine, &best, 1, MPI_DOUBLE_INT, MPI_MINLOC, world);
+      int64_t ids[2] = {p.ids[0], p.ids[1]};
+      double rmin = p.rmin;
+      MPI_Bcast(ids, 2, MPI_INT64_T, best.rank, world);
+      MPI_Bcast(&rmin, 1, MPI_DOUBLE, best.rank, world);
+      if (comm->me == 0)
+        error->warning(FLERR,
+                       "dprs: {}: {} atoms have a neighbour closer than the model's "
+                       "dprs.rmin = {} Å (closest: atoms {} and {} at {:.4f} Å); the model was not "
+                       "trained on such distances and extrapolates: check the structure for "
+                       "overlapping atoms, or use a smaller timestep",
+                       when, total[2], rmin, ids[0], ids[1], best.r);
+    }
+    if (total[0] > 0 && comm->me == 0)
+      error->warning(FLERR,
+                     "dprs: {}: {} neighbours inside rcut of {} atoms did not fit the model's "
+                     "dprs.sel and were left out (DeePMD-kit drops them silently); the system is "
+                     "denser than the model was built for, so use a model with larger sel",
+                     when, total[0], total[1]);
+  }
 
   // Marshalling only: reductions and gathers across ranks; the statistics
   // and the file format are Rust's.
