@@ -109,6 +109,12 @@ fn report_on_a_planted_series_links_every_figure() {
     a.sort();
     b.sort();
     assert_eq!(a, b, "figures on disk vs figures on the page");
+    // Each figure links its SVG (check_page found every link's file).
+    let links = attr_values(&html, "href");
+    for png in &pngs {
+        let svg = format!("{}.svg", png.strip_suffix(".png").unwrap());
+        assert!(links.contains(&svg), "{svg} not linked next to {png}");
+    }
     for f in [
         "arrhenius.png",
         "fg_vs_T.png",
@@ -168,6 +174,9 @@ fn report_on_a_single_run_says_why_figures_are_missing() {
         "flux x/y/z and chains should each say why"
     );
     assert!(imgs.iter().any(|i| i == "run0_1200K/msd.png"));
+    assert!(attr_values(&html, "href")
+        .iter()
+        .any(|l| l == "run0_1200K/msd.svg"));
     assert!(imgs.iter().all(|i| !i.contains("flux_")));
     // Running again keeps the first report aside instead of mixing files.
     let st = postproc()

@@ -230,6 +230,7 @@ pub fn write(run: &FluxRun, out: &Path, plot: bool, smooth: f64, interval: f64) 
                 "crossings",
             )?;
             entry["png"] = json!(png.display().to_string());
+            entry["svg"] = json!(postproc::plot::svg_beside(&png).display().to_string());
         }
         maps.insert(AXES[axis].to_string(), entry);
     }

@@ -247,9 +247,16 @@ pub(crate) const RDF_FILES: &[&str] = &["rdf.csv", "rdf.json", "rdf.png"];
 /// overwritten silently, and files of different runs are never mixed.
 pub(crate) fn keep_aside(out: &Path, names: &[&str]) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("--out {}", out.display()))?;
+    // Each figure's SVG goes with its PNG.
+    let svgs: Vec<String> = names
+        .iter()
+        .filter_map(|n| n.strip_suffix(".png"))
+        .map(|stem| format!("{stem}.svg"))
+        .collect();
     let found: Vec<&str> = names
         .iter()
         .copied()
+        .chain(svgs.iter().map(String::as_str))
         .filter(|n| out.join(n).is_file())
         .collect();
     if found.is_empty() {

@@ -495,7 +495,8 @@ fn vs_t_plot(
             dashed: false,
         }],
     )?;
-    Ok(json!({"png": file}))
+    let svg = postproc::plot::svg_beside(Path::new(file));
+    Ok(json!({"png": file, "svg": svg.to_string_lossy()}))
 }
 
 /// Text for HTML: & < > " escaped.
@@ -533,9 +534,16 @@ fn short_cell(v: &Value) -> String {
 fn figure(html: &mut String, out: &Path, rel: &str, title: &str, caption: &str, missing: &str) {
     let _ = writeln!(html, "<h3>{}</h3>", esc(title));
     if out.join(rel).is_file() {
+        // The same figure as SVG, for papers, when it was written.
+        let svg = postproc::plot::svg_beside(Path::new(rel));
+        let svg_link = if out.join(&svg).is_file() {
+            format!(" <a href=\"{}\">SVG</a>", esc(&svg.to_string_lossy()))
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             html,
-            "<figure><img src=\"{}\" alt=\"{}\"><figcaption>{}</figcaption></figure>",
+            "<figure><img src=\"{}\" alt=\"{}\"><figcaption>{}{svg_link}</figcaption></figure>",
             esc(rel),
             esc(title),
             esc(caption)

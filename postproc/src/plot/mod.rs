@@ -1,9 +1,13 @@
-//! PNG line charts. The font is compiled in, so figures need no system fonts.
+//! Line charts. Every figure is written twice by one drawing function: a
+//! PNG and, beside it with the same stem, an SVG for papers. The font is
+//! compiled in, so figures need no system fonts.
 
 use crate::error::{Error, Result};
+use plotters::coord::Shift;
 use plotters::prelude::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Once;
+use text::Canvas;
 
 static FONT: Once = Once::new();
 const PALETTE: [RGBColor; 7] = [
@@ -59,12 +63,40 @@ pub struct Extras {
 fn register_font() {
     FONT.call_once(|| {
         // The bytes are a valid TrueType file shipped with the crate.
-        let _ = plotters::style::register_font(
-            "sans-serif",
-            FontStyle::Normal,
-            include_bytes!("../../assets/DejaVuSans.ttf"),
-        );
+        let _ = plotters::style::register_font(text::FAMILY, FontStyle::Normal, text::FONT_BYTES);
     });
+}
+
+/// The SVG written beside the PNG `png`: the same stem, `.svg`.
+pub fn svg_beside(png: &Path) -> PathBuf {
+    png.with_extension("svg")
+}
+
+/// A figure drawn by one function on either backend.
+trait Figure {
+    fn draw<DB: Canvas>(&self, root: &DrawingArea<DB, Shift>) -> std::result::Result<(), String>;
+}
+
+/// Draws `fig` into the PNG `path` and into the SVG beside it.
+fn write(path: &Path, size: (u32, u32), fig: &impl Figure) -> Result<()> {
+    register_font();
+    let err = |p: &Path, e: String| {
+        Error::Invalid(format!("{}: cannot draw the figure: {e}", p.display()))
+    };
+    let png = BitMapBackend::new(path, size).into_drawing_area();
+    fig.draw(&png)
+        .and_then(|()| png.present().map_err(|e| e.to_string()))
+        .map_err(|e| err(path, e))?;
+    let svg_path = svg_beside(path);
+    let svg = SVGBackend::new(&svg_path, size).into_drawing_area();
+    fig.draw(&svg)
+        .and_then(|()| svg.present().map_err(|e| e.to_string()))
+        .map_err(|e| err(&svg_path, e))
+}
+
+/// A drawing error as text.
+fn msg(e: impl ToString) -> String {
+    e.to_string()
 }
 
 pub struct Series<'a> {
@@ -75,7 +107,7 @@ pub struct Series<'a> {
     pub dashed: bool,
 }
 
-/// Draws the series into a PNG; the axes span the finite data.
+/// Draws the series into a PNG and an SVG; the axes span the finite data.
 pub fn line_plot(
     path: &Path,
     title: &str,
@@ -97,9 +129,41 @@ pub fn line_plot_ext(
     series: &[Series],
     extras: &Extras,
 ) -> Result<()> {
-    register_font();
-    let err =
-        |e: String| Error::Invalid(format!("{}: cannot draw the figure: {e}", path.display()));
+    let fig = Lines {
+        title,
+        xlabel,
+        ylabel,
+        series,
+        extras,
+    };
+    write(path, (900, 600), &fig)
+}
+
+struct Lines<'a> {
+    title: &'a str,
+    xlabel: &'a str,
+    ylabel: &'a str,
+    series: &'a [Series<'a>],
+    extras: &'a Extras,
+}
+
+impl Figure for Lines<'_> {
+    fn draw<DB: Canvas>(&self, root: &DrawingArea<DB, Shift>) -> std::result::Result<(), String> {
+        draw_lines(root, self)
+    }
+}
+
+fn draw_lines<DB: Canvas>(
+    root: &DrawingArea<DB, Shift>,
+    fig: &Lines,
+) -> std::result::Result<(), String> {
+    let Lines {
+        title,
+        xlabel,
+        ylabel,
+        series,
+        extras,
+    } = *fig;
     let pts = || {
         series
             .iter()
@@ -126,32 +190,31 @@ pub fn line_plot_ext(
     }
     let pad = 0.05 * (y1 - y0).abs().max(1e-12);
     let (y0, y1) = (y0 - pad, y1 + pad);
-    let root = BitMapBackend::new(path, (900, 600)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-    let mut chart = ChartBuilder::on(&root)
+    root.fill(&WHITE).map_err(msg)?;
+    let mut chart = ChartBuilder::on(root)
         .margin(15)
         .margin_top(42)
         .x_label_area_size(52)
         .y_label_area_size(80)
         .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(msg)?;
     let xf = tick_formatter(x0, x1);
     let yf = tick_formatter(y0, y1);
     chart
         .configure_mesh()
         .x_label_formatter(&xf)
         .y_label_formatter(&yf)
-        .label_style(("sans-serif", 15))
-        .axis_desc_style(("sans-serif", 19))
+        .label_style((text::FAMILY, 15))
+        .axis_desc_style((text::FAMILY, 19))
         .draw()
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(msg)?;
     if let Some((a, b)) = extras.shade {
         chart
             .draw_series(std::iter::once(Rectangle::new(
                 [(a.max(x0), y0), (b.min(x1), y1)],
                 RGBColor(120, 120, 120).mix(0.15).filled(),
             )))
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(msg)?;
     }
     let mut legend: Vec<(&str, RGBColor, bool)> = Vec::new();
     for s in series {
@@ -170,20 +233,20 @@ pub fn line_plot_ext(
         if data.len() <= 20 && !s.dashed {
             chart
                 .draw_series(data.iter().map(|&p| Circle::new(p, 4, color.filled())))
-                .map_err(|e| err(e.to_string()))?;
+                .map_err(msg)?;
         }
         if s.dashed {
             chart.draw_series(DashedLineSeries::new(data, 8, 5, style))
         } else {
             chart.draw_series(LineSeries::new(data, style))
         }
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(msg)?;
         if !s.label.is_empty() {
             legend.push((s.label.as_str(), color, s.dashed));
         }
     }
     let (px, py) = chart.plotting_area().get_pixel_range();
-    text::frame(&root, px.clone(), py.clone(), title, xlabel, ylabel).map_err(err)?;
+    text::frame(root, px.clone(), py.clone(), title, xlabel, ylabel)?;
     if !legend.is_empty() {
         let tw = legend
             .iter()
@@ -195,12 +258,12 @@ pub fn line_plot_ext(
             [(left, top), (left + w, top + h)],
             WHITE.mix(0.9).filled(),
         ))
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(msg)?;
         root.draw(&Rectangle::new(
             [(left, top), (left + w, top + h)],
             plotters::style::colors::BLACK.stroke_width(1),
         ))
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(msg)?;
         for (k, (label, color, dashed)) in legend.iter().enumerate() {
             let y = top + 5 + 24 * k as i32 + 12;
             let segs: Vec<(i32, i32)> = if *dashed {
@@ -217,10 +280,10 @@ pub fn line_plot_ext(
                     vec![(a, y), (b, y)],
                     color.stroke_width(3),
                 ))
-                .map_err(|e| err(e.to_string()))?;
+                .map_err(msg)?;
             }
             text::draw(
-                &root,
+                root,
                 label,
                 16.0,
                 left + 50,
@@ -228,8 +291,7 @@ pub fn line_plot_ext(
                 text::Anchor::Left,
                 false,
                 RGBColor(0, 0, 0),
-            )
-            .map_err(err)?;
+            )?;
         }
     }
     if !extras.notes.is_empty() {
@@ -245,10 +307,10 @@ pub fn line_plot_ext(
             [(left - 6, top - 4), (left + w, top + h - 4)],
             WHITE.mix(0.85).filled(),
         ))
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(msg)?;
         for (k, n) in extras.notes.iter().enumerate() {
             text::draw(
-                &root,
+                root,
                 n,
                 16.0,
                 left,
@@ -256,11 +318,9 @@ pub fn line_plot_ext(
                 text::Anchor::Left,
                 false,
                 RGBColor(0, 0, 0),
-            )
-            .map_err(err)?;
+            )?;
         }
     }
-    root.present().map_err(|e| err(e.to_string()))?;
     Ok(())
 }
 

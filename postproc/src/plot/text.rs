@@ -1,12 +1,35 @@
 //! Text drawn glyph by glyph with ab_glyph, each glyph at its pen position
 //! plus its own side bearing: plotters' text drawing leaves the bearing out,
-//! which opens gaps after glyphs such as "(" ("ν ( THz)").
+//! which opens gaps after glyphs such as "(" ("ν ( THz)"). An SVG gets real
+//! `<text>` elements instead, at the same places and sizes.
 
 use ab_glyph::{point, Font, FontRef, PxScale, ScaleFont};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::FontTransform;
 
-const FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+pub(crate) const FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+
+/// The font family of all text. The compiled-in DejaVu Sans is registered
+/// under this name for plotters' layout and bitmap text; an SVG names it, so
+/// a viewer with DejaVu Sans shows the PNG's letters, others a sans-serif.
+pub const FAMILY: &str = "DejaVu Sans, sans-serif";
+
+/// A backend the figures are drawn on, and how it gets text: a bitmap gets
+/// each glyph's pixels, a vector image real text elements.
+pub trait Canvas: DrawingBackend {
+    /// Text is written as text, not drawn as pixels.
+    const VECTOR_TEXT: bool;
+}
+
+impl Canvas for BitMapBackend<'_> {
+    const VECTOR_TEXT: bool = false;
+}
+
+impl Canvas for SVGBackend<'_> {
+    const VECTOR_TEXT: bool = true;
+}
 
 fn font() -> FontRef<'static> {
     FontRef::try_from_slice(FONT_BYTES).expect("the compiled-in font is a valid TrueType file")
@@ -41,8 +64,8 @@ pub enum Anchor {
 /// quarter left (reading upwards), then `(x, y)` is the left edge of the
 /// line and the middle of the text.
 #[allow(clippy::too_many_arguments)]
-pub fn draw(
-    area: &DrawingArea<BitMapBackend, Shift>,
+pub fn draw<DB: Canvas>(
+    area: &DrawingArea<DB, Shift>,
     text: &str,
     px: f32,
     x: i32,
@@ -51,6 +74,9 @@ pub fn draw(
     rotated: bool,
     color: RGBColor,
 ) -> Result<(), String> {
+    if DB::VECTOR_TEXT {
+        return draw_text(area, text, px, x, y, anchor, rotated, color);
+    }
     let f = font();
     let scale = PxScale::from(px);
     let s = f.as_scaled(scale);
@@ -97,10 +123,45 @@ pub fn draw(
     }
 }
 
+/// [`draw`] as one text element with the same line: ab_glyph's `px` is the
+/// height from descender to ascender, a font size is the em, and plotters
+/// puts the baseline 0.76 em below a top-anchored position (the y-axis
+/// label: right of it, the text turned about it).
+#[allow(clippy::too_many_arguments)]
+fn draw_text<DB: Canvas>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    px: f32,
+    x: i32,
+    y: i32,
+    anchor: Anchor,
+    rotated: bool,
+    color: RGBColor,
+) -> Result<(), String> {
+    let f = font();
+    let em = px * f.units_per_em().unwrap_or(2048.0) / f.height_unscaled();
+    let ascent = f.as_scaled(PxScale::from(px)).ascent();
+    let down = (ascent - 0.76 * em).round() as i32;
+    let h = match anchor {
+        Anchor::Left => HPos::Left,
+        Anchor::Center => HPos::Center,
+    };
+    // plotters writes a font size of size / 1.24.
+    let style = TextStyle::from((FAMILY, f64::from(em) * 1.24))
+        .color(&color)
+        .pos(Pos::new(h, VPos::Top));
+    let (style, at) = if rotated {
+        (style.transform(FontTransform::Rotate270), (x + down, y))
+    } else {
+        (style, (x, y + down))
+    };
+    area.draw_text(text, &style, at).map_err(|e| e.to_string())
+}
+
 /// Title above and axis descriptions below and left of a chart whose plot
 /// area spans pixels `px` × `py`.
-pub fn frame(
-    root: &DrawingArea<BitMapBackend, Shift>,
+pub fn frame<DB: Canvas>(
+    root: &DrawingArea<DB, Shift>,
     px: std::ops::Range<i32>,
     py: std::ops::Range<i32>,
     title: &str,
