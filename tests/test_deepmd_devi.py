@@ -9,7 +9,7 @@ import pytest
 
 import harness
 import reference
-from test_deepmd_export import FIXTURES, INPUT, run_export
+from test_deepmd_export import FIXTURES, run_export, source
 
 PRINTED = 1e-6  # model_devi.out holds 7 significant digits
 TYPE_MAP = ("Cu", "Ni")
@@ -25,7 +25,7 @@ def committee(tmp_path_factory):
     onnx_paths = []
     for name in ref["members"]:
         out = base / f"{name}.onnx"
-        run_export(["deepmd", FIXTURES / f"{name}.{INPUT}", "-o", out])
+        run_export(["deepmd", source(name), "-o", out])
         onnx_paths.append(out)
     return ref, onnx_paths, np.load(FIXTURES / f"{ref['members'][0]}.ref.npz")
 

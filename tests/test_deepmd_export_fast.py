@@ -18,7 +18,7 @@ import pytest
 
 import harness
 import reference
-from test_deepmd_export import FIXTURES, INPUT, TOL, configs, record, relerr, run_export
+from test_deepmd_export import FIXTURES, TOL, configs, record, relerr, run_export, source
 
 TOLMIX = 1e-5      # mixed precision vs DeepPot, relative (measured: see test output)
 TOLCOMP = 1e-6     # compressed float64 vs the uncompressed export, forces (issue 7 goal)
@@ -26,7 +26,7 @@ TOLCOMP = 1e-6     # compressed float64 vs the uncompressed export, forces (issu
 
 def export(tmp_path, name, *opts):
     out = tmp_path / f"{name}{'-'.join(o.strip('-') for o in opts)}.onnx"
-    p = run_export(["deepmd", FIXTURES / f"{name}.{INPUT}", "-o", out, *opts])
+    p = run_export(["deepmd", source(name), "-o", out, *opts])
     return out, p.stdout
 
 
@@ -123,7 +123,7 @@ def test_compressed_short_distance_and_padding(tmp_path):
 
 
 def test_compress_refuses_se_e2_r(tmp_path):
-    p = run_export(["deepmd", FIXTURES / f"se_e2_r.{INPUT}", "-o", tmp_path / "r.onnx",
+    p = run_export(["deepmd", source("se_e2_r"), "-o", tmp_path / "r.onnx",
                     "--compress"], check=False)
     assert p.returncode == 2 and "se_e2_a only" in p.stdout
 

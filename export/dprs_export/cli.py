@@ -28,6 +28,9 @@ def _deepmd(a):
     except VerificationFailed as e:
         print(f"dprs-export: {a.input}: refused: {e}", file=sys.stderr)
         return 3
+    except FileNotFoundError as e:
+        print(f"dprs-export: {e}", file=sys.stderr)
+        return 1
     md = {p.key: p.value for p in m.metadata_props}
     print(f"dprs-export: wrote {out} ({md['dprs.source']}, {a.precision}, type map "
           f"{md['dprs.type_map']}, rcut {md['dprs.rcut']}, "

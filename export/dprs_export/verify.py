@@ -6,9 +6,10 @@ Configurations (``make_configs``): the model's own elements, every type
 present and every ordered type pair within the cutoff; a general triclinic
 cell (all three tilts non-zero); a number density chosen from ``sel`` and
 ``rcut`` so that each type's neighbour count stays below its ``sel`` (no
-truncation, whose tie-breaking is not part of the comparison); jittered
-lattice positions no closer than ``rmin``; and extra atoms placed within
-0.1 Å inside ``rcut`` of another atom, where the switching function ends.
+truncation, whose tie-breaking is not part of the comparison); rattled fcc
+positions (32, 48 and 72 sites) no closer than ``rmin``; and extra atoms
+placed within 0.1 Å inside ``rcut`` of another atom, where the switching
+function ends.
 
 The comparison is relative: |ΔE|/|E|, max|ΔF|/max|F| and max|ΔW|/max|W| over
 the 9 virial components, each the worst over all configurations.
@@ -46,7 +47,7 @@ def make_configs(type_map, rcut, sel, *, layout="type_sel", rmin=1.0, nconf=3, s
     configs = []
     for c in range(nconf):
         for attempt in range(40):
-            cfg = _one_config(rng, ntypes, rcut, density * 0.9 ** attempt, rmin, 3 + c)
+            cfg = _one_config(rng, ntypes, rcut, density * 0.9 ** attempt, rmin, c)
             if cfg is not None and _fits(cfg, rcut, sel, layout, ntypes):
                 configs.append(cfg)
                 break
@@ -56,20 +57,25 @@ def make_configs(type_map, rcut, sel, *, layout="type_sel", rmin=1.0, nconf=3, s
     return configs
 
 
-def _one_config(rng, ntypes, rcut, density, rmin, n_edge):
-    # n_edge^3 jittered lattice points (+ the atoms near rcut)
-    a = density ** (-1.0 / 3.0)
-    if a < 1.4 * rmin:
-        a = 1.4 * rmin
-    L = n_edge * a
-    cell = np.diag([L, L * 1.07, L * 0.94])
-    cell[1, 0] = 0.11 * L
-    cell[2, 0] = -0.07 * L
-    cell[2, 1] = 0.13 * L
-    grid = np.array([[i, j, k] for i in range(n_edge) for j in range(n_edge)
-                     for k in range(n_edge)], dtype=np.float64)
-    frac = (grid + 0.5 + rng.uniform(-0.15, 0.15, grid.shape)) / n_edge
-    pos = frac @ cell
+_FCC = np.array([[0.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]])
+_REPS = [(2, 2, 2), (3, 2, 2), (3, 3, 2)]
+
+
+def _one_config(rng, ntypes, rcut, density, rmin, which):
+    """A rattled fcc supercell at the given number density (close packing:
+    the nearest-neighbour distances of a dense condensed phase, not of random
+    points), sheared into a general triclinic cell, plus atoms near rcut."""
+    reps = np.array(_REPS[which % len(_REPS)])
+    a = (4.0 / density) ** (1.0 / 3.0)
+    grid = np.array([[i, j, k] for i in range(reps[0]) for j in range(reps[1])
+                     for k in range(reps[2])], dtype=np.float64)
+    frac = ((grid[:, None, :] + _FCC[None, :, :]).reshape(-1, 3)) / reps
+    d_nn = a / np.sqrt(2.0)
+    cell = np.diag(reps * a * np.array([1.0, 1.04, 0.97]))
+    cell[1, 0] = 0.11 * cell[0, 0]
+    cell[2, 0] = -0.07 * cell[0, 0]
+    cell[2, 1] = 0.13 * cell[1, 1]
+    pos = frac @ cell + rng.normal(0.0, 0.06 * d_nn, (len(frac), 3))
     # atoms at rcut - (0..0.1 Å) from an existing atom: the end of the switch
     added = 0
     for _ in range(200):
@@ -79,7 +85,7 @@ def _one_config(rng, ntypes, rcut, density, rmin, n_edge):
         d = rng.normal(size=3)
         d /= np.linalg.norm(d)
         cand = pos[i] + (rcut - rng.uniform(1e-3, 0.1)) * d
-        I, J, R = ev.neighbor_list(np.vstack([pos, cand]), cell, rmin * 1.0001)
+        I, J, R = ev.neighbor_list(np.vstack([pos, cand]), cell, max(rmin, 0.8 * d_nn))
         if not np.any((I == len(pos)) | (J == len(pos))):
             pos = np.vstack([pos, cand])
             added += 1
