@@ -5,10 +5,10 @@
 # load drift hits both builds alike.
 # Usage: bench/plugin/compare.sh PLUGIN_A PLUGIN_B [model] [steps] [np] [repeats]
 set -euo pipefail
+A=$(realpath "$1") B=$(realpath "$2")
 cd "$(dirname "$0")"
 ROOT=$(cd ../.. && pwd)
 VENV=${DPRS_VENV:-$ROOT/.venv}
-A=$1 B=$2
 MODEL=${3:-test-any-fp32.onnx}
 STEPS=${4:-200}
 NP=${5:-2}
@@ -21,7 +21,7 @@ for r in $(seq "$REPEATS"); do
     log=$(mktemp)
     "${launch[@]}" -nocite -log none -var model "$ROOT/models/$MODEL" -var steps "$STEPS" \
       -in <(printf 'plugin load %s\n' "$plugin"; cat in.bench8000) > "$log" 2>&1
-    loop=$(grep "^Loop time" "$log" | tail -1 | awk '{print $4}')
+    loop=$(grep "^Loop time" "$log" | tail -1 | awk '{print $4}') || { cat "$log"; exit 1; }
     cpu=$(grep "CPU use with" "$log" | tail -1 | awk '{print $1}')
     python3 -c "print(f'repeat $r $which: {float(\"$loop\")/$STEPS*1e3:.2f} ms/step wall, CPU use $cpu')"
     rm -f "$log"
