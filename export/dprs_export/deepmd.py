@@ -338,13 +338,7 @@ def build(data, precision="float64", model_name=None, compress=None):
             dGparts.append(g.op("Expand", dGk, g.i64([1, sel[tt], 1])))
         de = None
     else:
-        dDm = g.reshape(dD, [-1, M, axis])                               # [N,M,A]
-        dgr = g.matmul(dDm, gr1)                                         # [N,M,4]
-        dgr1 = g.matmul(g.transpose(dDm, [0, 2, 1]), gr)                 # [N,A,4]
-        P = np.zeros((M, axis))
-        P[np.arange(axis), np.arange(axis)] = 1.0
-        dgr = g.add(dgr, g.matmul(g.const(P, "pick"), dgr1))
-        draw = g.scale(dgr, 1.0 / nnei, 4)                           # [N,M,4]
+        draw = _gram_backward(g, dD, gr, gr1, M, axis, nnei)            # [N,M,4]
         if compress is None:
             dG = g.matmul(e, g.transpose(draw, [0, 2, 1]))               # [N,K,M]
             de = g.matmul(G, draw)                                       # [N,K,4]
@@ -418,6 +412,18 @@ def _finish(g, inputs, outputs, data, descriptor, type_map, rcut, precision, mod
     doc = (f"DeePMD-kit {version} {descriptor} energy model converted by dprs-export "
            f"({precision}); rcut {rcut}, {doc_sel}, type map {type_map}")
     return g.finish(inputs, outputs, meta, doc)
+
+
+def _gram_backward(g, dD, gr, gr1, M, axis, nnei):
+    """dE/d(sum_k G_k^T R~_k) [N,M,4] from dE/dD, D = gr gr[:axis]^T flattened,
+    gr = that sum / nnei."""
+    dDm = g.reshape(dD, [-1, M, axis])                                   # [N,M,A]
+    dgr = g.matmul(dDm, gr1)                                             # [N,M,4]
+    dgr1 = g.matmul(g.transpose(dDm, [0, 2, 1]), gr)                     # [N,A,4]
+    P = np.zeros((M, axis))
+    P[np.arange(axis), np.arange(axis)] = 1.0
+    dgr = g.add(dgr, g.matmul(g.const(P, "pick"), dgr1))
+    return g.scale(dgr, 1.0 / nnei, 4)
 
 
 def _geometry(g, rcut, rcut_smth, protection, radial):

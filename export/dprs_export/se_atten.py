@@ -99,7 +99,7 @@ def _type_embedding(desc, ntypes, tf_backend):
 
 def build_se_atten(data, precision, model_name, compress):
     from .deepmd import (_collection, _energy_fitting, _energy_fitting_backward, _finish,
-                         _geometry, _gradient, _new_graph)
+                         _geometry, _gradient, _gram_backward, _new_graph)
     if compress is not None:
         raise Unsupported("--compress is not supported for se_atten (DPA-1)")
     model = data.get("model", data)
@@ -220,13 +220,7 @@ def build_se_atten(data, precision, model_name, compress):
     dD = _energy_fitting_backward(g, ftapes, type_mask)
     if concat_tebd:
         dD = g.slice(dD, 0, M * axis, 1)
-    dDm = g.reshape(dD, [-1, M, axis])                                   # [N,M,A]
-    dgr = g.matmul(dDm, gr1)                                             # [N,M,4]
-    dgr1 = g.matmul(g.transpose(dDm, [0, 2, 1]), gr)                     # [N,A,4]
-    P = np.zeros((M, axis))
-    P[np.arange(axis), np.arange(axis)] = 1.0
-    dgr = g.add(dgr, g.matmul(g.const(P, "pick"), dgr1))
-    draw = g.scale(dgr, 1.0 / nsel, 4)                                   # [N,M,4]
+    draw = _gram_backward(g, dD, gr, gr1, M, axis, nsel)                # [N,M,4]
     dG = g.matmul(e, g.transpose(draw, [0, 2, 1]))                       # [N,K,M]
     de = g.matmul(G, draw)                                               # [N,K,4]
     acc = {}
