@@ -141,7 +141,7 @@ def test_metadata(exported):
     desc = make_fixtures.MODELS[name][1]
     if DESCRIPTOR[name] == "se_atten":
         assert md["dprs.nlist"] == "any"
-        assert json.loads(md["dprs.deepmd_sel"]) == desc["sel"]
+        assert int(md["dprs.max_neighbours"]) == desc["sel"]
     else:
         assert md["dprs.nlist"] == "type_sel"
         assert json.loads(md["dprs.sel"]) == desc["sel"]
@@ -282,6 +282,50 @@ def test_self_check_refuses_a_broken_conversion(name, tmp_path, monkeypatch):
         dm.convert(FIXTURES / f"{name}.json", bad, check_with=check)
     assert "no model written" in str(e.value)
     assert not bad.exists() and not list(tmp_path.glob(".bad.onnx*"))
+
+
+def test_neighbour_cap_of_an_any_layout_model(tmp_path):
+    """se_atten keeps DeePMD-kit's nearest `sel` neighbours of any type
+    (dprs.max_neighbours): with the cap lowered below the neighbour count, the
+    plugin keeps the same nearest neighbours as the reference evaluator
+    (energy, forces) and its warning counts exactly those left out."""
+    import re
+
+    src = tmp_path / "capped.onnx"
+    run_export(["deepmd", FIXTURES / "pt_se_atten_attn2.json", "-o", src])
+    m = onnx.load(str(src))
+    for p in m.metadata_props:
+        if p.key == "dprs.max_neighbours":
+            p.value = "30"
+    onnx.save(m, str(src))
+    cfg = next(configs(np.load(FIXTURES / "pt_se_atten_attn2.ref.npz")))
+    ref = reference.evaluate(src, cfg["pos"], cfg["types"], cfg["cell"], on_overflow="truncate")
+    assert ref["overflow"].sum() > 0, "the configuration must exceed the cap"
+    i, _, _ = reference.neighbor_list(cfg["pos"], cfg["cell"], 5.0)
+    over = np.clip(np.bincount(i) - 30, 0, None)
+    assert ref["overflow"].sum() == over.sum()
+    data = tmp_path / "conf.data"
+    reference.write_lammps_data(data, cfg["cell"], cfg["pos"], cfg["types"], ntypes=2)
+    script = f"""
+units metal
+atom_style atomic
+read_data {data}
+mass 1 63.546
+mass 2 58.693
+plugin load {harness.PLUGIN}
+pair_style dprs {src}
+pair_coeff * * Cu Ni
+run 0
+print "PE $(pe:%.15g)"
+"""
+    out = harness.run_lmp(script, tmp_path).stdout
+    warn = re.search(r"WARNING: dprs: step 0: (\d+) neighbours inside rcut of (\d+) atoms did not "
+                     r"fit the model's dprs.sel \(or dprs.max_neighbours\)", out)
+    assert warn, out[-3000:]
+    assert (int(warn.group(1)), int(warn.group(2))) == (over.sum(), (over > 0).sum())
+    pe = harness.printed(out, "PE")[0][0]
+    # measured 1e-16
+    assert abs(pe - ref["energy"]) < 1e-12 * abs(ref["energy"]), (pe, ref["energy"])
 
 
 def test_json_without_no_verify_is_refused(tmp_path):

@@ -330,7 +330,8 @@ def test_type_sel_overflow_warns_and_runs_on(tmp_path, nprocs):
                           'run 0\nprint "PE $(pe:%.15g)"\nvelocity all create 100 3\nfix 1 all nve\n'
                           "timestep 0.0005\nrun 5"), tmp_path, nprocs)
     warn = re.search(r"WARNING: dprs: step 0: (\d+) neighbours inside rcut of (\d+) atoms did not fit the "
-                     r"model's dprs.sel and were left out \(DeePMD-kit drops them silently\); the system is "
+                     r"model's dprs.sel \(or dprs.max_neighbours\) and were left out \(DeePMD-kit drops "
+                     r"them silently\); the system is "
                      r"denser than the model was built for, so use a model with larger sel", out)
     assert warn, out[-3000:]
     assert (int(warn.group(1)), int(warn.group(2))) == (over.sum(), (over > 0).sum())

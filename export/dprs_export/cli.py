@@ -34,7 +34,7 @@ def _deepmd(a):
     md = {p.key: p.value for p in m.metadata_props}
     print(f"dprs-export: wrote {out} ({md['dprs.source']}, {a.precision}, type map "
           f"{md['dprs.type_map']}, rcut {md['dprs.rcut']}, "
-          f"sel {md.get('dprs.sel', md.get('dprs.deepmd_sel'))}, layout {md['dprs.nlist']})")
+          f"sel {md.get('dprs.sel', md.get('dprs.max_neighbours'))}, layout {md['dprs.nlist']})")
     if "dprs.compression" in md:
         import json
         c = json.loads(md["dprs.compression"])

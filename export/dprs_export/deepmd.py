@@ -645,7 +645,7 @@ def convert(inp, out, precision="float64", compress=None, verify=True, check_wit
             md = {p.key: p.value for p in m.metadata_props}
             type_map = json.loads(md["dprs.type_map"])
             sel = json.loads(md["dprs.sel"]) if "dprs.sel" in md else [
-                int(md["dprs.deepmd_sel"])]
+                int(md["dprs.max_neighbours"])]
             configs = vf.make_configs(type_map, float(md["dprs.rcut"]), sel,
                                       layout=md["dprs.nlist"],
                                       rmin=max(1.0, float(md.get("dprs.rmin", 0.0))))

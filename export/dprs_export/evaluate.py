@@ -201,6 +201,18 @@ def build_env(model, I, J, R, types, n_atoms, pad_to=None, on_overflow="error",
     starts = np.concatenate([[0], np.cumsum(counts)])
     overflow = np.zeros(ntypes, dtype=np.int64)
     if m.nlist == "any":
+        cap = m.metadata.get("dprs.max_neighbours")
+        if cap is not None and len(counts) and counts.max() > int(cap):
+            # the nearest `cap` of any type (pairs are sorted by centre, distance)
+            rank = np.arange(len(I)) - starts[I]
+            fits = rank < int(cap)
+            if on_overflow == "error":
+                raise ValueError(f"dprs.max_neighbours={cap} exceeded by "
+                                 f"{int((~fits).sum())} neighbours")
+            overflow = np.array([int((~fits).sum())])
+            I, J, R = I[fits], J[fits], R[fits]
+            counts = np.bincount(I, minlength=n_atoms)
+            starts = np.concatenate([[0], np.cumsum(counts)])
         nnei = int(counts.max()) if len(counts) else 0
         if pad_to is not None:
             if pad_to < nnei:

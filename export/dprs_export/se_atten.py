@@ -251,10 +251,9 @@ def build_se_atten(data, precision, model_name, compress):
     grad = _gradient(g, geo, de, ds, inv_std_c, radial=False, dsw_extra=dsw_extra)
     from onnx import helper
     g.nodes.append(helper.make_node("Identity", [grad], ["dE_drij"]))
-    # DeePMD-kit keeps the nearest `sel` neighbours; the any layout gives all
-    # within rcut — identical while no atom has more than `sel` (DeePMD-kit's
-    # own requirement for a smooth potential)
-    meta = {"dprs.nlist": "any", "dprs.deepmd_sel": json.dumps(nsel)}
+    # DeePMD-kit keeps the nearest `sel` neighbours of any type: the plugin
+    # does the same (and counts the rest in a warning) from dprs.max_neighbours
+    meta = {"dprs.nlist": "any", "dprs.max_neighbours": str(nsel)}
     return _finish(g, inputs, outputs, data, "se_atten", type_map, rcut, precision, model_name,
                    meta, f"sel {nsel} (any layout)")
 

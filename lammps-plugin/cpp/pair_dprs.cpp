@@ -281,7 +281,8 @@ class PairDPRS : public Pair {
     if (total[0] > 0 && comm->me == 0)
       error->warning(FLERR,
                      "dprs: {}: {} neighbours inside rcut of {} atoms did not fit the model's "
-                     "dprs.sel and were left out (DeePMD-kit drops them silently); the system is "
+                     "dprs.sel (or dprs.max_neighbours) and were left out (DeePMD-kit drops them "
+                     "silently); the system is "
                      "denser than the model was built for, so use a model with larger sel",
                      when, total[0], total[1]);
   }

@@ -5,7 +5,9 @@
 #[derive(Debug, Clone, PartialEq)]
 pub enum NeighbourLayout {
     /// Any width, any order; the caller pads each chunk to its own maximum.
-    Any,
+    /// `cap` (`dprs.max_neighbours`): at most that many neighbours per centre,
+    /// the nearest; the rest are left out and counted.
+    Any { cap: Option<usize> },
     /// DeePMD's layout: type t owns a section of `sel[t]` slots, sections in
     /// type order, each sorted by distance and padded at its end.
     TypeSel { sel: Vec<usize> },
@@ -15,7 +17,7 @@ impl NeighbourLayout {
     /// Start offset of each type's section (TypeSel only).
     pub fn section_offsets(&self) -> Vec<usize> {
         match self {
-            NeighbourLayout::Any => Vec::new(),
+            NeighbourLayout::Any { .. } => Vec::new(),
             NeighbourLayout::TypeSel { sel } => sel
                 .iter()
                 .scan(0, |acc, &n| {
@@ -81,7 +83,21 @@ pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<Contract, String> {
         ));
     }
     let layout = match required("dprs.nlist")?.trim() {
-        "any" => NeighbourLayout::Any,
+        "any" => {
+            let cap = match get("dprs.max_neighbours") {
+                None => None,
+                Some(text) => match text.trim().parse::<usize>() {
+                    Ok(n) if (1..=MAX_SEL_TOTAL).contains(&n) => Some(n),
+                    _ => {
+                        return Err(format!(
+                            "dprs.max_neighbours='{text}' must be a whole number of neighbours \
+                             from 1 to {MAX_SEL_TOTAL}; {fix}"
+                        ))
+                    }
+                },
+            };
+            NeighbourLayout::Any { cap }
+        }
         "type_sel" => {
             let sel: Vec<usize> = serde_json::from_str(&required("dprs.sel")?).map_err(|e| {
                 format!("dprs.sel is not a JSON list of non-negative integers ({e}); {fix}")
@@ -168,6 +184,33 @@ mod tests {
         assert_eq!(c.type_map, vec!["O", "H"]);
         assert_eq!(c.rcut, 6.0);
         assert_eq!(c.layout.section_offsets(), vec![0, 46]);
+    }
+
+    #[test]
+    fn any_layout_takes_an_optional_neighbour_cap() {
+        let mut m = meta(&[
+            ("dprs.contract", "local-v1"),
+            ("dprs.type_map", r#"["O","H"]"#),
+            ("dprs.rcut", "6.0"),
+            ("dprs.nlist", "any"),
+        ]);
+        assert_eq!(
+            parse_map(&m).unwrap().layout,
+            NeighbourLayout::Any { cap: None }
+        );
+        m.insert("dprs.max_neighbours".into(), "120".into());
+        assert_eq!(
+            parse_map(&m).unwrap().layout,
+            NeighbourLayout::Any { cap: Some(120) }
+        );
+        for bad in ["0", "-3", "1.5", "many", "100000"] {
+            m.insert("dprs.max_neighbours".into(), bad.into());
+            let err = parse_map(&m).unwrap_err();
+            assert!(
+                err.contains("dprs.max_neighbours") && err.contains(bad),
+                "{err}"
+            );
+        }
     }
 
     #[test]

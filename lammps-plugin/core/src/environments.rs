@@ -122,7 +122,8 @@ pub fn build(
                 })
                 .collect();
             let dropped = match layout {
-                NeighbourLayout::Any => 0,
+                NeighbourLayout::Any { cap: None } => 0,
+                NeighbourLayout::Any { cap: Some(cap) } => keep_nearest(&mut near, *cap),
                 NeighbourLayout::TypeSel { sel } => keep_nearest_per_type(&mut near, sel),
             };
             Some((i, ti, near, dropped))
@@ -132,7 +133,7 @@ pub fn build(
     let nloc = rows.len();
     let nnei = match layout {
         // Width 1 at least: some runtimes reject empty dimensions.
-        NeighbourLayout::Any => rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(1),
+        NeighbourLayout::Any { .. } => rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(1),
         NeighbourLayout::TypeSel { sel } => sel.iter().sum(),
     };
     let offsets = layout.section_offsets();
@@ -179,6 +180,18 @@ pub fn build(
 /// by atom index so that the choice is deterministic. Returns how many were
 /// dropped. (The key is unique per slot — an atom index names one image — so
 /// an unstable sort gives the same order, without a stable sort's scratch.)
+/// DeePMD's mixed-type neighbour list (se_atten): the nearest `cap` of any
+/// type; returns how many were left out.
+fn keep_nearest(near: &mut Vec<Near>, cap: usize) -> usize {
+    if near.len() <= cap {
+        return 0;
+    }
+    near.sort_unstable_by(|a, b| a.r2.total_cmp(&b.r2).then(a.atom.cmp(&b.atom)));
+    let before = near.len();
+    near.truncate(cap);
+    before - cap
+}
+
 fn keep_nearest_per_type(near: &mut Vec<Near>, sel: &[usize]) -> usize {
     near.sort_unstable_by(|a, b| {
         a.mtype
@@ -239,7 +252,7 @@ mod tests {
             0..1,
             &typemap(),
             4.5,
-            &NeighbourLayout::Any,
+            &NeighbourLayout::Any { cap: None },
             Precision::F64,
         );
         assert_eq!((b.nloc, b.nnei), (1, 4));
@@ -247,6 +260,32 @@ mod tests {
         assert_eq!(b.nbr_type, vec![0, 1, 1, 0]);
         assert_eq!(&b.rij[0..3], &[4.0, 0.0, 0.0]);
         assert_eq!(b.atype, vec![0]);
+    }
+
+    #[test]
+    fn any_layout_with_a_cap_keeps_the_nearest_of_any_type() {
+        let (x, t) = line();
+        let neigh: Vec<i32> = vec![4, 1, 5, 3, 2];
+        let lists = [&neigh[..]];
+        let nb = Neighbourhood {
+            x: &x,
+            types: &t,
+            centres: &[0],
+            neighbours: &lists,
+            ids: AtomIds::Unknown,
+        };
+        let mut b = Batch::default();
+        let layout = NeighbourLayout::Any { cap: Some(3) };
+        build(&mut b, &nb, 0..1, &typemap(), 10.0, &layout, Precision::F64);
+        // atoms 1..5 sit at distances 1..5: the three nearest stay, by distance
+        assert_eq!((b.nloc, b.nnei), (1, 3));
+        assert_eq!(b.slot_atom, vec![1, 2, 3]);
+        assert_eq!((b.dropped, b.centres_dropping), (2, 1));
+        // a cap above the count changes nothing
+        let layout = NeighbourLayout::Any { cap: Some(5) };
+        build(&mut b, &nb, 0..1, &typemap(), 10.0, &layout, Precision::F64);
+        assert_eq!(b.slot_atom, vec![4, 1, 5, 3, 2]);
+        assert_eq!((b.dropped, b.centres_dropping), (0, 0));
     }
 
     #[test]
@@ -293,7 +332,7 @@ mod tests {
             0..2,
             &tm,
             10.0,
-            &NeighbourLayout::Any,
+            &NeighbourLayout::Any { cap: None },
             Precision::F64,
         );
         assert_eq!(b.nloc, 1, "atom 1 has a NULL type");

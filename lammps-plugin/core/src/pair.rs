@@ -196,7 +196,8 @@ impl PairEvaluator {
         for (k, m) in self.models.iter().enumerate() {
             let c = &m.contract;
             let layout = match &c.layout {
-                NeighbourLayout::Any => "any".to_string(),
+                NeighbourLayout::Any { cap: None } => "any".to_string(),
+                NeighbourLayout::Any { cap: Some(n) } => format!("any (at most {n} neighbours)"),
                 NeighbourLayout::TypeSel { sel } => format!("type_sel {sel:?}"),
             };
             text += &format!(
