@@ -22,6 +22,8 @@
 #include <cstddef>
 #include <cstring>
 #include <string>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #ifndef DPRS_LAMMPS_VERSION
@@ -228,6 +230,11 @@ class PairDPRS : public Pair {
     if (comm->nprocs > 1) {
       fprintf(stderr, "ERROR on proc %d: %s (%s:%d)\n", comm->me, msg, file, line);
       fflush(stderr);
+      // error->one ends in MPI_Abort, and the launcher may then exit before
+      // forwarding what this rank just wrote (seen with MPICH's mpirun under
+      // load: the reason lost in 2 of 25 runs). Give it time to forward: the
+      // run is over anyway, and the other ranks wait in their next exchange.
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
     error->one(file, line, std::string(msg));
   }
