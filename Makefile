@@ -106,7 +106,7 @@ clean:
 	rm -rf target build
 
 # --- DeePMD-kit parity, extended (not part of `make test`) -----------------
-# Needs a deepmd-kit 3.2.0 + TensorFlow + torch environment (~6 GB, outside
+# Needs a deepmd-kit 3.2.0 + TensorFlow + torch environment (~7 GB, outside
 # the tests' venv): regenerates the fixtures from scratch (EAM-labelled data,
 # `dp --tf/--pt train` + `dp freeze`, DeepPot on the frozen .pb/.pth) into
 # build/deepmd-fixtures, converts the original files themselves (each checked

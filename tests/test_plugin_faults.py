@@ -296,6 +296,18 @@ def test_atoms_closer_than_rmin_warn_and_run_on(tmp_path, crystal, nprocs):
     assert {int(warn.group(3)), int(warn.group(4))} == {i[k] + 1, j[k] + 1}
     assert abs(float(warn.group(5)) - r[k]) < 1e-4 and abs(r[k] - 1.7) < 1e-9
     assert re.search(r"^\s+10\s", out, re.M), "the run reached step 10"
+    # Counts are summed over ranks only at the first force call of a run, then
+    # at most every 100 steps, and in Pair::finish at its end: over 150 steps
+    # with atoms that barely move (timestep 1e-6 ps; no pair within 1e-3 Å of
+    # rmin), three warnings with the per-step count times the steps covered.
+    assert np.min(np.abs(r - rmin)) > 1e-3
+    out = succeeds(script(data, m, "fix 1 all nve\ntimestep 0.000001\nthermo 50\nrun 150"),
+                   tmp_path, nprocs)
+    spans = re.findall(r"WARNING: dprs: (step 0|steps (\d+)-(\d+) \(counts summed over those "
+                       r"steps\)): (\d+) atoms have a neighbour closer", out)
+    got = [(w[0] if not w[1] else (int(w[1]), int(w[2])), int(w[3])) for w in spans]
+    assert got == [("step 0", n_close), ((1, 100), 100 * n_close),
+                   ((101, 150), 50 * n_close)], (got, out[-3000:])
     # Without dprs.rmin there is nothing to compare with: no warning.
     out = succeeds(script(data, harness.model(ANY)), tmp_path, nprocs)
     assert "dprs.rmin" not in out

@@ -91,8 +91,13 @@ int32_t dprs_deviation_write(dprs_pair *pair, int64_t step, int64_t natoms, cons
 /* A static string; "" on failure. */
 const char *dprs_version(void);
 
-/* Defined in the C++ shim, called from Rust's lammpsplugin_init. */
+/* Defined in the C++ shim, called from Rust's lammpsplugin_init; lets no
+   C++ exception escape. */
+#ifdef __cplusplus
+void dprs_register(void *lmp, void *regfunc, void *handle) noexcept;
+#else
 void dprs_register(void *lmp, void *regfunc, void *handle);
+#endif
 
 #ifdef __cplusplus
 }

@@ -95,7 +95,16 @@ class PairDPRS : public Pair {
     }
     char err[ERRLEN] = {0};
     pair = dprs_create(narg, arg, err, ERRLEN);
-    if (!pair) error->all(FLERR, std::string(err));
+    // Creation reads the model on every rank and can fail on one only (a file
+    // missing on a node): agree on it before error->all, which every rank must
+    // reach, or the run would hang in the next collective.
+    int bad = pair ? comm->nprocs : comm->me, first_bad = comm->nprocs;
+    MPI_Allreduce(&bad, &first_bad, 1, MPI_INT, MPI_MIN, world);
+    if (first_bad < comm->nprocs) {
+      MPI_Bcast(err, ERRLEN, MPI_CHAR, first_bad, world);
+      error->all(FLERR, comm->nprocs > 1 ? fmt::format("{} [on MPI rank {}]", err, first_bad)
+                                         : std::string(err));
+    }
     nmodels = dprs_nmodels(pair);
     if (nmodels < 1) error->all(FLERR, "pair_style dprs: internal error (number of models)");
     // Committee forces on ghost atoms are reverse-communicated before the
@@ -361,8 +370,10 @@ static void *dprs_creator(void *lmp)
   return new LAMMPS_NS::PairDPRS(static_cast<LAMMPS_NS::LAMMPS *>(lmp));
 }
 
-extern "C" void dprs_register(void *lmpv, void *regfuncv, void *handle)
+extern "C" void dprs_register(void *lmpv, void *regfuncv, void *handle) noexcept
 {
+  // Called from Rust: no C++ exception may leave this function.
+  try {
   auto lmp = static_cast<LAMMPS_NS::LAMMPS *>(lmpv);
   auto regfunc = reinterpret_cast<lammpsplugin_regfunc>(regfuncv);
 
@@ -392,4 +403,9 @@ extern "C" void dprs_register(void *lmpv, void *regfuncv, void *handle)
   plugin.creator.v1 = (lammpsplugin_factory1 *) &dprs_creator;
   plugin.handle = handle;
   (*regfunc)(&plugin, lmp);
+  } catch (std::exception &e) {
+    fprintf(stderr, "ERROR: dprs plugin registration failed: %s\n", e.what());
+  } catch (...) {
+    fprintf(stderr, "ERROR: dprs plugin registration failed\n");
+  }
 }

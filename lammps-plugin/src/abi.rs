@@ -309,6 +309,18 @@ extern "C" fn dprs_compute(
             }
             return Ok(0);
         }
+        if s.x.is_null()
+            || s.f.is_null()
+            || s.r#type.is_null()
+            || s.ilist.is_null()
+            || s.numneigh.is_null()
+            || s.firstneigh.is_null()
+        {
+            return Err(DprsError::Setup(
+                "internal error: LAMMPS gave no atom or neighbour arrays for a step with atoms"
+                    .into(),
+            ));
+        }
         // SAFETY: LAMMPS's per-atom arrays hold at least nall entries (x, f,
         // type, eatom, vatom, cvatom: the latter three when requested, sized
         // for ghosts too under newton on), ilist holds inum entries, and

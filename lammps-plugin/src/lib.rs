@@ -17,17 +17,16 @@ extern "C" {
 /// Entry point LAMMPS looks up after `dlopen`. It lives in Rust because a
 /// cdylib exports only Rust's `#[no_mangle]` functions: defined in the C++
 /// shim it would be hidden, and LAMMPS would only log a symbol lookup failure.
-/// LAMMPS's signature returns nothing: under the panic guard like every
-/// entry point, a failure leaves `pair_style dprs` unregistered, which
-/// LAMMPS reports as an unknown pair style.
+/// LAMMPS's signature returns nothing. No Rust code runs here that could
+/// panic, and `dprs_register` catches every C++ exception itself (a Rust
+/// guard could not); a failure leaves `pair_style dprs` unregistered, which
+/// LAMMPS reports as an unknown pair style, with the reason on stderr.
 #[no_mangle]
 extern "C" fn lammpsplugin_init(lmp: *mut c_void, handle: *mut c_void, regfunc: *mut c_void) {
     if lmp.is_null() || regfunc.is_null() {
         return;
     }
-    let _ = std::panic::catch_unwind(|| {
-        // SAFETY: LAMMPS passes its own instance, the dlopen handle and its
-        // registration callback; the shim only forwards them to that callback.
-        unsafe { dprs_register(lmp, regfunc, handle) }
-    });
+    // SAFETY: LAMMPS passes its own instance, the dlopen handle and its
+    // registration callback; the shim only forwards them to that callback.
+    unsafe { dprs_register(lmp, regfunc, handle) }
 }

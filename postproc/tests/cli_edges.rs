@@ -97,6 +97,7 @@ fn wrapped_coordinates_without_images_get_a_notice() {
         .args(["msd", &d, "--dt", "0.01", "--out", &o])
         .output()
         .unwrap();
+    assert!(out.status.success());
     assert!(!String::from_utf8_lossy(&out.stderr).contains("image flags"));
 }
 

@@ -120,7 +120,8 @@ fn each_species_of_a_planted_mixture_gets_its_own_fluidicity() {
     // 100 atoms over 30 ps); f_g(oscillators) 0.0103 (the 5 THz peak leaking
     // to ν = 0 through the Hann window).
     assert!(
-        (fg1 / f_gas - 1.0).abs() < 0.25,
+        // the requirement is 25 %; bound at ~3x what is measured (fixed seed)
+        (fg1 / f_gas - 1.0).abs() < 0.10,
         "gas f_g {fg1} vs truth {f_gas}"
     );
     assert!(fg2 < 0.05, "oscillators: f_g {fg2}, truth 0");
@@ -170,7 +171,7 @@ fn each_species_of_a_planted_mixture_gets_its_own_fluidicity() {
     // f_g within the sampling of ⟨v²⟩ (measured: 0.5715 vs 0.5718, 0.05 %).
     let kinetic = twopt_json(&dump, &dir.path().join("kin"), &[]);
     let k1 = kinetic["species"][0]["f_g"].as_f64().unwrap();
-    assert!((k1 / fg1 - 1.0).abs() < 0.02, "kinetic {k1} vs {fg1}");
+    assert!((k1 / fg1 - 1.0).abs() < 0.005, "kinetic {k1} vs {fg1}");
     assert!(kinetic["species"][1]["mass"].is_null());
     // A type given two masses is refused, naming the flag.
     let o = postproc()

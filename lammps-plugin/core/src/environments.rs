@@ -176,12 +176,8 @@ pub fn build(
     }
 }
 
-/// DeePMD's layout: per type, nearest first, at most `sel[t]`; ties broken
-/// by atom index so that the choice is deterministic. Returns how many were
-/// dropped. (The key is unique per slot — an atom index names one image — so
-/// an unstable sort gives the same order, without a stable sort's scratch.)
 /// DeePMD's mixed-type neighbour list (se_atten): the nearest `cap` of any
-/// type; returns how many were left out.
+/// type, ties broken by atom index; returns how many were left out.
 fn keep_nearest(near: &mut Vec<Near>, cap: usize) -> usize {
     if near.len() <= cap {
         return 0;
@@ -192,6 +188,10 @@ fn keep_nearest(near: &mut Vec<Near>, cap: usize) -> usize {
     before - cap
 }
 
+/// DeePMD's layout: per type, nearest first, at most `sel[t]`; ties broken
+/// by atom index so that the choice is deterministic. Returns how many were
+/// dropped. (The key is unique per slot — an atom index names one image — so
+/// an unstable sort gives the same order, without a stable sort's scratch.)
 fn keep_nearest_per_type(near: &mut Vec<Near>, sel: &[usize]) -> usize {
     near.sort_unstable_by(|a, b| {
         a.mtype

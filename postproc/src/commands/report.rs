@@ -1,7 +1,7 @@
 //! Turns analysis results into files (CSV, JSON, PNG) and summaries.
 
 use super::{add_warnings, d_entry, fmt_ps, FittedMsd, InputArgs, PLANES};
-use anyhow::Result;
+use anyhow::{bail, Result};
 use postproc::analysis::diffusion::{self, FitWindow};
 use postproc::analysis::msd::GroupMsd;
 use postproc::analysis::rdf::Rdf;
@@ -436,6 +436,13 @@ pub fn vdos(
             }
             None => {
                 let v0: f64 = g.phi.iter().map(|p| p[0]).sum();
+                if !(v0 > 0.0 && v0.is_finite()) {
+                    bail!(
+                        "{}: <v^2> = {v0} Å²/ps², so the VDOS cannot be normalised \
+                         kinetically (atoms at rest?); give the masses with --mass TYPE=M",
+                        g.name
+                    );
+                }
                 (vacf::vdos(&g.phi, dt, 3.0 / v0), "kinetic: m/kT = 3/<v^2>")
             }
         };

@@ -106,7 +106,7 @@ fn species(
     volume: f64,
     mixture: bool,
     warnings: &mut (Vec<String>, Vec<String>),
-) -> Species {
+) -> Result<Species> {
     let mass = masses.get(&kind).copied();
     let (m_over_kt, norm) = match mass {
         Some(mass) => (
@@ -115,6 +115,12 @@ fn species(
         ),
         None => {
             let v0: f64 = g.phi.iter().map(|p| p[0]).sum();
+            if !(v0 > 0.0 && v0.is_finite()) {
+                bail!(
+                    "type {kind}: <v^2> = {v0} Å²/ps², so the spectrum cannot be normalised \
+                     kinetically (atoms at rest?); give its mass with --mass {kind}=M"
+                );
+            }
             (
                 3.0 / v0,
                 format!(
@@ -160,7 +166,7 @@ fn species(
         ));
         r.solid.iter_mut().for_each(|x| *x = x.max(0.0));
     }
-    Species {
+    Ok(Species {
         kind,
         n_atoms: g.n_atoms,
         mass,
@@ -168,7 +174,7 @@ fn species(
         density,
         r,
         clipped: neg,
-    }
+    })
 }
 
 /// 2PT from the VACF of the selection; `kinds` are the types of the
@@ -208,7 +214,7 @@ pub fn from_vacf(
         } else {
             &v.groups[0]
         };
-        all.push(species(g, k, dt, temp, &m, volume, mixture, &mut own));
+        all.push(species(g, k, dt, temp, &m, volume, mixture, &mut own)?);
     }
     let g = &v.groups[0];
     let n_all: usize = all.iter().map(|s| s.n_atoms).sum();
