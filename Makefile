@@ -66,7 +66,7 @@ lint: venv
 	DPRS_SHIM_WERROR=1 $(CARGO) clippy --workspace --all-targets -- -D warnings
 
 unit-test: venv
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace --exclude dprs-python
 
 # Every test these collect must run: a skip fails (DPRS_FAIL_ON_SKIP, see
 # tests/conftest.py); -rs names the reason. Tests of extended targets are

@@ -76,7 +76,7 @@ def help_lines(path: Path):
 
 def help_files() -> list[Path]:
     src = ROOT / "postproc" / "src"
-    files = [src / "main.rs"] + sorted((src / "commands").glob("*.rs"))
+    files = [src / "cli.rs"] + sorted((src / "commands").glob("*.rs"))
     return [p for p in files if p.exists()]
 
 

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use postproc::dump::{read, ReadOptions};
+use dprs_analysis::dump::{read, ReadOptions};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 

@@ -6,9 +6,9 @@ mod common;
 
 use common::planted::*;
 use common::*;
-use postproc::analysis::chains::{ChainKind, ChainParams, ChainTracker};
-use postproc::analysis::flux::{Flux, FluxAccumulator, FluxParams};
-use postproc::analysis::lattice::{transverse, Lattice};
+use dprs_analysis::analysis::chains::{ChainKind, ChainParams, ChainTracker};
+use dprs_analysis::analysis::flux::{Flux, FluxAccumulator, FluxParams};
+use dprs_analysis::analysis::lattice::{transverse, Lattice};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 

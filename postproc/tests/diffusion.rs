@@ -3,10 +3,10 @@
 mod common;
 
 use common::*;
-use postproc::analysis::diffusion::{blocks_for_window, estimate, DEstimate, FitWindow};
-use postproc::analysis::msd::{GroupMsd, MsdCollector};
-use postproc::analysis::select::Selection;
-use postproc::analysis::vacf::{self, VacfCollector};
+use dprs_analysis::analysis::diffusion::{blocks_for_window, estimate, DEstimate, FitWindow};
+use dprs_analysis::analysis::msd::{GroupMsd, MsdCollector};
+use dprs_analysis::analysis::select::Selection;
+use dprs_analysis::analysis::vacf::{self, VacfCollector};
 use std::collections::HashSet;
 
 /// D per axis x, y, z and total for the atoms `ids` (all if None).

@@ -2,8 +2,8 @@
 
 mod common;
 
-use postproc::analysis::rdf::{Rdf, RdfAccumulator};
-use postproc::{Cell, Frame};
+use dprs_analysis::analysis::rdf::{Rdf, RdfAccumulator};
+use dprs_analysis::{Cell, Frame};
 use std::sync::Arc;
 
 /// Replicates a basis (fractional, per cell; with types) n×n×n times in `cell`.

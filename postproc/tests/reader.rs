@@ -3,8 +3,8 @@
 mod common;
 
 use common::*;
-use postproc::dump::{self, ReadOptions};
-use postproc::Cell;
+use dprs_analysis::dump::{self, ReadOptions};
+use dprs_analysis::Cell;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

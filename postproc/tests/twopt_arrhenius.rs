@@ -3,10 +3,10 @@
 mod common;
 
 use common::*;
-use postproc::analysis::arrhenius::{fit, Point, KB_EV};
-use postproc::analysis::select::{Group, Selection};
-use postproc::analysis::twopt::{self, fluidicity};
-use postproc::analysis::vacf::{self, VacfCollector};
+use dprs_analysis::analysis::arrhenius::{fit, Point, KB_EV};
+use dprs_analysis::analysis::select::{Group, Selection};
+use dprs_analysis::analysis::twopt::{self, fluidicity};
+use dprs_analysis::analysis::vacf::{self, VacfCollector};
 use serde_json::Value;
 
 #[test]
@@ -263,7 +263,7 @@ fn json_contract_of_twopt_and_arrhenius() {
     let dump = dir.path().join("gas.lammpstrj");
     std::fs::write(&dump, dump_text(&t, 0..400, Flavour::Unwrapped, None)).unwrap();
     // s2 = kT/m = 20 (Å/ps)² at T = 1000 K means m = kB·1000/20 in g/mol.
-    let mass = format!("1={}", postproc::units::KB_METAL_MASS * 1000.0 / 20.0);
+    let mass = format!("1={}", dprs_analysis::units::KB_METAL_MASS * 1000.0 / 20.0);
     let out = postproc()
         .args([
             "twopt",

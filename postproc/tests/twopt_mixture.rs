@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use postproc::analysis::twopt::fluidicity;
+use dprs_analysis::analysis::twopt::fluidicity;
 use serde_json::Value;
 
 /// The gas constant in g/mol · (Å/ps)² / K (8.314462618 J/(mol K)).

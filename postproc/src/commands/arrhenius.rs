@@ -5,11 +5,11 @@ use super::{
 };
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use postproc::analysis::arrhenius::{self, Point, KB_EV};
-use postproc::analysis::diffusion;
-use postproc::analysis::msd::GroupMsd;
-use postproc::out::{num, write_csv, write_json};
-use postproc::plot::error_bar_plot;
+use dprs_analysis::analysis::arrhenius::{self, Point, KB_EV};
+use dprs_analysis::analysis::diffusion;
+use dprs_analysis::analysis::msd::GroupMsd;
+use dprs_analysis::out::{num, write_csv, write_json};
+use dprs_analysis::plot::error_bar_plot;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -163,7 +163,8 @@ pub fn fit_and_write(pts: &[Point], unit: &str, out: &Path, plot: bool) -> Resul
             &out.join("arrhenius.png"),
             &format!(
                 "Arrhenius fit: Ea = {} eV",
-                postproc::out::value_pm(f.ea_ev, f.ea_stderr, "").unwrap_or_else(|| "n/a".into())
+                dprs_analysis::out::value_pm(f.ea_ev, f.ea_stderr, "")
+                    .unwrap_or_else(|| "n/a".into())
             ),
             "1000/T (K⁻¹)",
             &if unit == "A^2/ps" {

@@ -5,11 +5,11 @@ use super::flux::LatticeArgs;
 use super::{early_dt, frame_dt, print_warnings, read_opts, InputArgs, TimeArgs};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use postproc::analysis::chains::{ChainParams, ChainTracker, Chains};
-use postproc::analysis::lattice::{Lattice, AXES};
-use postproc::dump::{self, DumpInfo};
-use postproc::out::{num, write_csv, write_json};
-use postproc::plot::{bar_plot, line_plot, Series};
+use dprs_analysis::analysis::chains::{ChainParams, ChainTracker, Chains};
+use dprs_analysis::analysis::lattice::{Lattice, AXES};
+use dprs_analysis::dump::{self, DumpInfo};
+use dprs_analysis::out::{num, write_csv, write_json};
+use dprs_analysis::plot::{bar_plot, line_plot, Series};
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -86,8 +86,8 @@ pub fn start(
     lattice: &LatticeArgs,
     o: &ChainOpts,
     p: ChainPlan,
-    f: &postproc::Frame,
-) -> postproc::error::Result<(ChainTracker, Lattice)> {
+    f: &dprs_analysis::Frame,
+) -> dprs_analysis::error::Result<(ChainTracker, Lattice)> {
     let lat = lattice.detect(f)?;
     let params = ChainParams {
         lattice: lat,
@@ -168,7 +168,7 @@ pub fn write(r: &ChainsRun, out: &Path, plot: bool) -> Result<Value> {
             "hops_per_axis": {"x": ch.per_axis[0], "y": ch.per_axis[1], "z": ch.per_axis[2]},
         }));
     }
-    postproc::out::write_text(&out.join("chains.csv"), &chains_csv)?;
+    dprs_analysis::out::write_text(&out.join("chains.csv"), &chains_csv)?;
     let mut hops_csv = String::from("t_ps,id,axis,from_i,from_j,from_k,to_i,to_j,to_k\n");
     for h in &c.hops {
         hops_csv += &format!(
@@ -184,7 +184,7 @@ pub fn write(r: &ChainsRun, out: &Path, plot: bool) -> Result<Value> {
             h.to[2]
         );
     }
-    postproc::out::write_text(&out.join("hops.csv"), &hops_csv)?;
+    dprs_analysis::out::write_text(&out.join("hops.csv"), &hops_csv)?;
     let tw: Vec<f64> = (0..c.diffusive_per_window.len())
         .map(|w| (w as f64 + 0.5) * c.window as f64 * dt)
         .collect();
@@ -277,7 +277,7 @@ pub fn write(r: &ChainsRun, out: &Path, plot: bool) -> Result<Value> {
         "chains": list,
         "rings": c.rings(),
         "n_chains": c.chains.len(),
-        "periodic_lines": c.chains.iter().filter(|x| x.kind == postproc::analysis::chains::ChainKind::Periodic).count(),
+        "periodic_lines": c.chains.iter().filter(|x| x.kind == dprs_analysis::analysis::chains::ChainKind::Periodic).count(),
         "chains_per_axis": {"x": by_axis[0], "y": by_axis[1], "z": by_axis[2]},
         "turns": c.chains.iter().map(|x| x.turns).sum::<usize>(),
         "length_histogram": hist,

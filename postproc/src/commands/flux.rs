@@ -4,11 +4,11 @@
 use super::{early_dt, frame_dt, print_warnings, read_opts, InputArgs, TimeArgs};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use postproc::analysis::flux::{Flux, FluxAccumulator, FluxParams};
-use postproc::analysis::lattice::{transverse, Lattice, AXES};
-use postproc::dump::{self, DumpInfo};
-use postproc::out::{num, write_csv, write_json};
-use postproc::plot::heat_map;
+use dprs_analysis::analysis::flux::{Flux, FluxAccumulator, FluxParams};
+use dprs_analysis::analysis::lattice::{transverse, Lattice, AXES};
+use dprs_analysis::dump::{self, DumpInfo};
+use dprs_analysis::out::{num, write_csv, write_json};
+use dprs_analysis::plot::heat_map;
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -30,7 +30,7 @@ pub struct LatticeArgs {
 }
 
 impl LatticeArgs {
-    pub fn detect(&self, f: &postproc::Frame) -> postproc::error::Result<Lattice> {
+    pub fn detect(&self, f: &dprs_analysis::Frame) -> dprs_analysis::error::Result<Lattice> {
         match self.lattice {
             LatticeKind::Sc => Lattice::detect(f, self.a),
         }
@@ -114,7 +114,11 @@ pub fn plan(a: &FluxArgs, dt0: f64) -> Result<FluxPlan> {
 /// The accumulator, lattice and f_c radii set up on the first frame.
 pub type FluxStart = (FluxAccumulator, Lattice, [f64; 2]);
 
-pub fn start(a: &FluxArgs, p: FluxPlan, f: &postproc::Frame) -> postproc::error::Result<FluxStart> {
+pub fn start(
+    a: &FluxArgs,
+    p: FluxPlan,
+    f: &dprs_analysis::Frame,
+) -> dprs_analysis::error::Result<FluxStart> {
     let lat = a.lattice.detect(f)?;
     let d = lat.nn_distance();
     let r = [a.r1.unwrap_or(d / 3.0), a.r2.unwrap_or(d / 2.0)];
@@ -156,7 +160,7 @@ pub fn compute(a: &FluxArgs) -> Result<FluxRun> {
 }
 
 fn write_text(path: &Path, text: &str) -> Result<()> {
-    Ok(postproc::out::write_text(path, text)?)
+    Ok(dprs_analysis::out::write_text(path, text)?)
 }
 
 /// Writes the maps, the counts and the JSON summary into `out`.
@@ -230,7 +234,7 @@ pub fn write(run: &FluxRun, out: &Path, plot: bool, smooth: f64, interval: f64) 
                 "crossings",
             )?;
             entry["png"] = json!(png.display().to_string());
-            entry["svg"] = json!(postproc::plot::svg_beside(&png).display().to_string());
+            entry["svg"] = json!(dprs_analysis::plot::svg_beside(&png).display().to_string());
         }
         maps.insert(AXES[axis].to_string(), entry);
     }

@@ -10,13 +10,13 @@ pub mod twopt;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use postproc::analysis::diffusion::{self, FitWindow};
-use postproc::analysis::msd::{Msd, MsdCollector};
-use postproc::analysis::rdf::RdfAccumulator;
-use postproc::analysis::select::{parse_id_list, Selection};
-use postproc::analysis::vacf::{Vacf, VacfCollector};
-use postproc::dump::{self, DumpInfo, ReadOptions};
-use postproc::time::{self, Clock};
+use dprs_analysis::analysis::diffusion::{self, FitWindow};
+use dprs_analysis::analysis::msd::{Msd, MsdCollector};
+use dprs_analysis::analysis::rdf::RdfAccumulator;
+use dprs_analysis::analysis::select::{parse_id_list, Selection};
+use dprs_analysis::analysis::vacf::{Vacf, VacfCollector};
+use dprs_analysis::dump::{self, DumpInfo, ReadOptions};
+use dprs_analysis::time::{self, Clock};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -467,7 +467,7 @@ pub(crate) fn msd_with_window(
 
 /// A time in ps for messages: three significant digits, plain notation.
 pub(crate) fn fmt_ps(ps: f64) -> String {
-    postproc::out::human(ps, 3).unwrap_or_else(|| "?".into())
+    dprs_analysis::out::human(ps, 3).unwrap_or_else(|| "?".into())
 }
 
 /// Prints each note as a warning and appends it to `summary["warnings"]`.
@@ -571,7 +571,7 @@ fn vdos_summary(
     )?;
     add_warnings(&mut s, notes);
     s["max_lag_default"] = json!(opts.max_lag_ps.is_none());
-    postproc::out::write_json(&input.out.join("vdos.json"), &s)?;
+    dprs_analysis::out::write_json(&input.out.join("vdos.json"), &s)?;
     Ok(s)
 }
 
@@ -664,8 +664,8 @@ pub(crate) const PLANES: [(&str, &[usize]); 7] = [
 ];
 
 pub(crate) fn d_entry(d: &diffusion::DEstimate) -> Value {
-    use postproc::out::num;
-    use postproc::units::{A2_PER_PS_IN_CM2_PER_S as CM, A2_PER_PS_IN_M2_PER_S as M};
+    use dprs_analysis::out::num;
+    use dprs_analysis::units::{A2_PER_PS_IN_CM2_PER_S as CM, A2_PER_PS_IN_M2_PER_S as M};
     json!({
         "value": num(d.value),
         "stderr": num(d.stderr),

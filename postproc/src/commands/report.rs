@@ -2,15 +2,15 @@
 
 use super::{add_warnings, d_entry, fmt_ps, FittedMsd, InputArgs, PLANES};
 use anyhow::{bail, Result};
-use postproc::analysis::diffusion::{self, FitWindow};
-use postproc::analysis::msd::GroupMsd;
-use postproc::analysis::rdf::Rdf;
-use postproc::analysis::select::Selection;
-use postproc::analysis::vacf::{self, Vacf};
-use postproc::dump::DumpInfo;
-use postproc::out::{num, value_pm, write_csv, write_json};
-use postproc::plot::{line_plot, line_plot_ext, Extras, Series, FIT_COLOR};
-use postproc::units::KB_METAL_MASS;
+use dprs_analysis::analysis::diffusion::{self, FitWindow};
+use dprs_analysis::analysis::msd::GroupMsd;
+use dprs_analysis::analysis::rdf::Rdf;
+use dprs_analysis::analysis::select::Selection;
+use dprs_analysis::analysis::vacf::{self, Vacf};
+use dprs_analysis::dump::DumpInfo;
+use dprs_analysis::out::{num, value_pm, write_csv, write_json};
+use dprs_analysis::plot::{line_plot, line_plot_ext, Extras, Series, FIT_COLOR};
+use dprs_analysis::units::KB_METAL_MASS;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
@@ -242,7 +242,7 @@ pub fn msd_text(s: &Value) -> String {
     out += "         D ± stderr (Å²/ps)           D (m²/s)        D (cm²/s)\n";
     for (name, _) in PLANES {
         let d = &s["D"][name];
-        let show = |k: &str| postproc::out::human(g(&d[k]), 4).unwrap_or_else(|| "n/a".into());
+        let show = |k: &str| dprs_analysis::out::human(g(&d[k]), 4).unwrap_or_else(|| "n/a".into());
         let pm = value_pm(g(&d["value"]), g(&d["stderr"]), why).unwrap_or_else(|| "n/a".into());
         out += &format!(
             "{name:>6}  {pm:<28}  {:>15}  {:>15}\n",
@@ -345,7 +345,7 @@ pub(crate) fn sampling_warnings(
 }
 
 fn short(v: f64) -> String {
-    postproc::out::short(v).unwrap_or_else(|| "n/a".into())
+    dprs_analysis::out::short(v).unwrap_or_else(|| "n/a".into())
 }
 
 /// "1, 2" for type lists in messages.
@@ -593,7 +593,7 @@ pub fn vdos(
 pub fn vdos_text(s: &Value) -> String {
     let f = |v: &Value| {
         v.as_f64()
-            .and_then(|x| postproc::out::human(x, 4))
+            .and_then(|x| dprs_analysis::out::human(x, 4))
             .unwrap_or_else(|| "n/a".to_string())
     };
     format!(

@@ -10,17 +10,17 @@ use super::{early_dt, frame_dt, msd_with_window, read_opts, report, vacf_lag, vd
 use super::{FitArgs, InputArgs, Pass, TimeArgs, VdosOpts, PLANES};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use postproc::analysis::arrhenius::Point;
-use postproc::analysis::chains::ChainTracker;
-use postproc::analysis::lattice::Lattice;
-use postproc::analysis::msd::MsdCollector;
-use postproc::analysis::rdf::RdfAccumulator;
-use postproc::analysis::select::Selection;
-use postproc::analysis::vacf::VacfCollector;
-use postproc::dump;
-use postproc::out::{human, num, value_pm, write_json};
-use postproc::plot::{line_plot, Series};
-use postproc::thermo::read_log;
+use dprs_analysis::analysis::arrhenius::Point;
+use dprs_analysis::analysis::chains::ChainTracker;
+use dprs_analysis::analysis::lattice::Lattice;
+use dprs_analysis::analysis::msd::MsdCollector;
+use dprs_analysis::analysis::rdf::RdfAccumulator;
+use dprs_analysis::analysis::select::Selection;
+use dprs_analysis::analysis::vacf::VacfCollector;
+use dprs_analysis::dump;
+use dprs_analysis::out::{human, num, value_pm, write_json};
+use dprs_analysis::plot::{line_plot, Series};
+use dprs_analysis::thermo::read_log;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -102,7 +102,7 @@ enum Slot<T> {
 }
 
 impl<T> Slot<T> {
-    fn feed(&mut self, f: impl FnOnce(&mut T) -> postproc::error::Result<()>) {
+    fn feed(&mut self, f: impl FnOnce(&mut T) -> dprs_analysis::error::Result<()>) {
         if let Slot::On(t) = self {
             if let Err(e) = f(t) {
                 *self = Slot::Failed(e.to_string());
@@ -450,7 +450,7 @@ pub fn run(a: ReportArgs) -> Result<()> {
         "f_g_vs_T": ts.iter().zip(&fg).map(|(t, f)| json!([t, num(*f)])).collect::<Vec<_>>(),
         "figures_vs_T": {"fg_vs_T": fg_plot, "diffusive_fraction_vs_T": df_plot}});
     write_json(&a.out.join("summary.json"), &summary)?;
-    postproc::out::write_text(&a.out.join("index.html"), &index_html(&a.out, &summary))?;
+    dprs_analysis::out::write_text(&a.out.join("index.html"), &index_html(&a.out, &summary))?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
@@ -495,7 +495,7 @@ fn vs_t_plot(
             dashed: false,
         }],
     )?;
-    let svg = postproc::plot::svg_beside(Path::new(file));
+    let svg = dprs_analysis::plot::svg_beside(Path::new(file));
     Ok(json!({"png": file, "svg": svg.to_string_lossy()}))
 }
 
@@ -526,7 +526,7 @@ fn num_cell(v: &Value, sig: usize) -> String {
 /// A parameter of the analysis (time step, window) without trailing zeros.
 fn short_cell(v: &Value) -> String {
     v.as_f64()
-        .and_then(postproc::out::short)
+        .and_then(dprs_analysis::out::short)
         .unwrap_or_else(|| "n/a".into())
 }
 
@@ -535,7 +535,7 @@ fn figure(html: &mut String, out: &Path, rel: &str, title: &str, caption: &str, 
     let _ = writeln!(html, "<h3>{}</h3>", esc(title));
     if out.join(rel).is_file() {
         // The same figure as SVG, for papers, when it was written.
-        let svg = postproc::plot::svg_beside(Path::new(rel));
+        let svg = dprs_analysis::plot::svg_beside(Path::new(rel));
         let svg_link = if out.join(&svg).is_file() {
             format!(" <a href=\"{}\">SVG</a>", esc(&svg.to_string_lossy()))
         } else {

@@ -4,11 +4,11 @@
 use super::{read_opts, InputArgs};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use postproc::analysis::select::parse_id_list;
-use postproc::dump;
-use postproc::out::{num, write_csv, write_json};
-use postproc::plot::{line_plot, Series};
-use postproc::thermo::read_log;
+use dprs_analysis::analysis::select::parse_id_list;
+use dprs_analysis::dump;
+use dprs_analysis::out::{num, write_csv, write_json};
+use dprs_analysis::plot::{line_plot, Series};
+use dprs_analysis::thermo::read_log;
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 
@@ -211,7 +211,7 @@ pub fn project(a: ProjectArgs) -> Result<()> {
                     .collect();
                 missing.sort_unstable();
                 let shown: Vec<String> = missing.iter().take(10).map(|m| m.to_string()).collect();
-                return Err(postproc::Error::Invalid(format!(
+                return Err(dprs_analysis::Error::Invalid(format!(
                     "--ids: atom id{} {}{} not in the dump",
                     if missing.len() == 1 { "" } else { "s" },
                     shown.join(", "),

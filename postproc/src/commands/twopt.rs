@@ -7,12 +7,12 @@ use super::{
 };
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use postproc::analysis::twopt;
-use postproc::analysis::vacf;
-use postproc::dump::{self, ReadOptions};
-use postproc::out::{num, write_csv, write_json};
-use postproc::plot::{line_plot, Series};
-use postproc::units::KB_METAL_MASS;
+use dprs_analysis::analysis::twopt;
+use dprs_analysis::analysis::vacf;
+use dprs_analysis::dump::{self, ReadOptions};
+use dprs_analysis::out::{num, write_csv, write_json};
+use dprs_analysis::plot::{line_plot, Series};
+use dprs_analysis::units::KB_METAL_MASS;
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -162,7 +162,7 @@ fn species(
         warnings.1.push(format!(
             "the solid-like VDOS{whose} (total − gas) went below zero, by {} % of ∫F dν in all; \
              it is clipped at zero in twopt.csv, twopt.png and solid_integral",
-            postproc::out::human(100.0 * neg / total, 2).unwrap_or_default()
+            dprs_analysis::out::human(100.0 * neg / total, 2).unwrap_or_default()
         ));
         r.solid.iter_mut().for_each(|x| *x = x.max(0.0));
     }
@@ -339,12 +339,12 @@ fn plot(path: &Path, r: &twopt::TwoPt, all: &[Species], clipped: bool) -> Result
         &if all.len() > 1 {
             format!(
                 "2PT split of the VDOS: f_g = {} ({})",
-                postproc::out::human(r.f_g, 3).unwrap_or_else(|| "n/a".into()),
+                dprs_analysis::out::human(r.f_g, 3).unwrap_or_else(|| "n/a".into()),
                 all.iter()
                     .map(|s| format!(
                         "type {}: {}",
                         s.kind,
-                        postproc::out::human(s.r.f_g, 3).unwrap_or_else(|| "n/a".into())
+                        dprs_analysis::out::human(s.r.f_g, 3).unwrap_or_else(|| "n/a".into())
                     ))
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -352,8 +352,8 @@ fn plot(path: &Path, r: &twopt::TwoPt, all: &[Species], clipped: bool) -> Result
         } else {
             format!(
                 "2PT split of the VDOS: f_g = {}, Δ = {}",
-                postproc::out::human(r.f_g, 3).unwrap_or_else(|| "n/a".into()),
-                postproc::out::human(r.delta, 3).unwrap_or_else(|| "n/a".into())
+                dprs_analysis::out::human(r.f_g, 3).unwrap_or_else(|| "n/a".into()),
+                dprs_analysis::out::human(r.delta, 3).unwrap_or_else(|| "n/a".into())
             )
         },
         "ν (THz)",

@@ -2,7 +2,7 @@
 //! for every LAMMPS dump flavour the reader accepts.
 #![allow(dead_code)]
 
-use postproc::{Cell, Frame};
+use dprs_analysis::{Cell, Frame};
 use std::fmt::Write as _;
 use std::sync::Arc;
 

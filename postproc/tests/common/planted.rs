@@ -5,7 +5,7 @@
 //! exactly.
 
 use super::{propagator, step, Rng, Traj};
-use postproc::Cell;
+use dprs_analysis::Cell;
 use std::collections::HashMap;
 
 /// A hop from one lattice site to another (unwrapped site indices).

@@ -1,4 +1,5 @@
-//! `postproc`: post-processing of LAMMPS dumps for diffusion studies.
+//! `dprs-analysis`: the analyses behind the `postproc` command line, the
+//! Python module and the in-situ LAMMPS fix — one implementation for all three.
 //!
 //! Data flows top to bottom through these modules:
 //! - [`dump`] streams frames out of LAMMPS text dumps (plain, `.gz`, `.zst`,

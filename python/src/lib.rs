@@ -1,0 +1,14 @@
+//! `dprs._native`: the Rust side of the `dprs` Python package.
+//!
+//! - [`cli`]: the `postproc` command, the same code as the executable.
+
+use pyo3::prelude::*;
+
+mod cli;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    cli::register(m)?;
+    Ok(())
+}
