@@ -13,7 +13,6 @@ import json
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
 
 import harness
@@ -116,8 +115,8 @@ def test_compressed_short_distance_and_padding(tmp_path):
         nt[i, 0] = 0
         rij[i, sel[0]] = [0.0, 2.5, 0.0]
         nt[i, sel[0]] = 1
-    s = ort.InferenceSession(str(comp), providers=["CPUExecutionProvider"])
-    e, g = s.run(None, {"rij": rij, "nbr_type": nt, "atype": np.array([0, 1, 0])})
+    # the model's stage (A from the neighbours, dE/dA back to dE/drij) and its graph
+    e, g = reference.run_model(str(comp), rij, nt, np.array([0, 1, 0]))
     assert np.isfinite(e).all() and np.isfinite(g).all()
     assert (g[nt < 0] == 0).all()
 
@@ -137,8 +136,8 @@ def test_report_fast_errors():
 
 
 def test_compressed_gradient_matches_finite_differences(tmp_path):
-    """dE_drij of the compressed graph is the derivative of its own energy
-    (local-v1 §6), including a neighbour between rmin and the clip."""
+    """dE_drij of the compressed model (stage + graph) is the derivative of its
+    own energy (local-v1 §6), including a neighbour between rmin and the clip."""
     comp, _ = export(tmp_path, "se_e2_a", "--compress")
     md = {p.key: p.value for p in onnx.load(str(comp)).metadata_props}
     sel = json.loads(md["dprs.sel"])
@@ -152,16 +151,16 @@ def test_compressed_gradient_matches_finite_differences(tmp_path):
         v = rng.normal(size=3)
         rij[0, slot] = r * v / np.linalg.norm(v)
         nt[0, slot] = t
-    s = ort.InferenceSession(str(comp), providers=["CPUExecutionProvider"])
-    feed = {"nbr_type": nt, "atype": np.array([1])}
-    _, g = s.run(None, dict(feed, rij=rij))
+    def run(r):
+        return reference.run_model(str(comp), r, nt, np.array([1]))
+    _, g = run(rij)
     h = 1e-5
     for slot in np.nonzero(nt[0] >= 0)[0]:
         for d in range(3):
             rp, rm = rij.copy(), rij.copy()
             rp[0, slot, d] += h
             rm[0, slot, d] -= h
-            ep = s.run(None, dict(feed, rij=rp))[0].sum()
-            em = s.run(None, dict(feed, rij=rm))[0].sum()
+            ep = run(rp)[0].sum()
+            em = run(rm)[0].sum()
             fd = (ep - em) / (2 * h)
             assert abs(fd - g[0, slot, d]) <= 1e-7 * np.abs(g).max(), (slot, d, fd, g[0, slot, d])

@@ -251,6 +251,12 @@ def build(data, precision="float64", model_name=None, compress=None):
     davg = np.asarray(dvars["davg"], dtype=np.float64).reshape(ntypes, nnei, ncol)
     dstd = np.asarray(dvars["dstd"], dtype=np.float64).reshape(ntypes, nnei, ncol)
 
+    if compress is not None:
+        if radial:
+            raise Unsupported("--compress supports se_e2_a only")
+        return _build_compressed(data, desc, fit, model, type_map, sel, sec, rcut, rcut_smth,
+                                 protection, tf_src, davg, dstd, precision, model_name, compress)
+
     mixed = precision == "mixed"
     g, outer, inputs, outputs = _new_graph(precision)
     geo = _geometry(g, rcut, rcut_smth, protection, radial)
@@ -274,12 +280,7 @@ def build(data, precision="float64", model_name=None, compress=None):
     onehot = [g.unsqueeze(g.unsqueeze(g.one_hot_mask("atype", t), [1]), [2])  # [N,1,1]
               for t in range(ntypes)]
     G_parts, tapes = [], []
-    if compress is not None:
-        if radial:
-            raise Unsupported("--compress supports se_e2_a only")
-        cheb = _chebyshev_sections(g, e, emb, two_side, ntypes, sel, sec, davg, dstd,
-                                   rcut_smth, rcut, protection, compress)
-    for tt in range(ntypes if compress is None else 0):
+    for tt in range(ntypes):
         nsel = int(sel[tt])
         # the nets run on 2-D [N*sel, width] tensors: MatMul + Add fuse into Gemm
         s = g.reshape(g.slice(g.slice(e, int(sec[tt]), int(sec[tt + 1]), 1), 0, 1, 2),
@@ -311,17 +312,7 @@ def build(data, precision="float64", model_name=None, compress=None):
         D = g.sum_all(Dparts)                                            # [N,M]
     else:
         axis = int(desc["axis_neuron"])
-        if compress is None:
-            gr = g.scale(g.matmul(g.transpose(G, [0, 2, 1]), e), 1.0 / nnei, 4)  # [N,M,4]
-        else:
-            # gr = sum_k G(x_k)^T e_k = C^T (sum_k T(y_k) e_k^T): G is never formed
-            grt = []
-            for sc in cheb:
-                A = g.matmul(sc["t"], sc["e"])                           # [N,Q,4]
-                grt.append(g.sum_all([g.matmul(cT, A) if oh is None else
-                                      g.mul(g.matmul(cT, A), oh)
-                                      for cT, _, _, oh in sc["coef"]]))  # [N,M,4]
-            gr = g.scale(g.sum_all(grt), 1.0 / nnei, 4)
+        gr = g.scale(g.matmul(g.transpose(G, [0, 2, 1]), e), 1.0 / nnei, 4)  # [N,M,4]
         gr1 = g.slice(gr, 0, axis, 1)                                    # [N,A,4]
         Dm = g.matmul(gr, g.transpose(gr1, [0, 2, 1]))                   # [N,M,A]
         D = g.reshape(Dm, [-1, M * axis])
@@ -339,34 +330,18 @@ def build(data, precision="float64", model_name=None, compress=None):
         de = None
     else:
         draw = _gram_backward(g, dD, gr, gr1, M, axis, nnei)            # [N,M,4]
-        if compress is None:
-            dG = g.matmul(e, g.transpose(draw, [0, 2, 1]))               # [N,K,M]
-            de = g.matmul(G, draw)                                       # [N,K,4]
-            for tt in range(ntypes):
-                dGparts.append(g.slice(dG, int(sec[tt]), int(sec[tt + 1]), 1))
-        else:
-            de_parts, ds_cparts = [], []
-            for sc in cheb:
-                def contract(k):
-                    return g.sum_all([g.matmul(cs[k], draw) if cs[3] is None else
-                                      g.mul(g.matmul(cs[k], draw), cs[3])
-                                      for cs in sc["coef"]])
-                dAt, dUt = contract(1), contract(2)                     # [N,Q,4], [N,Q-1,4]
-                de_parts.append(g.matmul(g.transpose(sc["t"], [0, 2, 1]), dAt))  # [N,sel,4]
-                dsv = g.matmul(g.transpose(sc["u"], [0, 2, 1]), dUt)     # [N,sel,4]: dG/dx
-                # zero where y was clipped (r < rmin: the energy is flat there)
-                ds_cparts.append(g.mul(g.reduce_sum(g.mul(dsv, sc["e"]), [2], keepdims=1),
-                                       sc["inside"]))                    # [N,sel,1]
-            de = g.concat(de_parts, axis=1)
-            ds_compressed = g.concat(ds_cparts, axis=1)
+        dG = g.matmul(e, g.transpose(draw, [0, 2, 1]))                   # [N,K,M]
+        de = g.matmul(G, draw)                                           # [N,K,4]
+        for tt in range(ntypes):
+            dGparts.append(g.slice(dG, int(sec[tt]), int(sec[tt + 1]), 1))
     ds_parts = []
-    for tt in range(ntypes if compress is None else 0):
+    for tt in range(ntypes):
         parts = []
         for ti, tape in tapes[tt]:
             gy = dGparts[tt] if ti is None else g.mul(dGparts[tt], onehot[ti])
             parts.append(Net.backward(g, tape, g.reshape(gy, [-1, M])))  # [N*sel,1]
         ds_parts.append(g.reshape(g.sum_all(parts), [-1, int(sel[tt]), 1]))
-    ds = g.concat(ds_parts, axis=1) if compress is None else ds_compressed  # [N,K,1]
+    ds = g.concat(ds_parts, axis=1)                                      # [N,K,1]
     if mixed:
         g.set_dtype(outer)
         ds = g.cast(ds)
@@ -376,10 +351,6 @@ def build(data, precision="float64", model_name=None, compress=None):
     g.nodes.append(helper.make_node("Identity", [grad], ["dE_drij"]))
 
     meta = {"dprs.nlist": "type_sel", "dprs.sel": json.dumps(sel)}
-    if compress is not None:
-        meta["dprs.compression"] = json.dumps(build.last_compression)
-        # below rmin the expansion is clipped: the plugin warns when a run gets there
-        meta["dprs.rmin"] = repr(float(compress["rmin"]))
     return _finish(g, inputs, outputs, data, descriptor, type_map, rcut, precision, model_name,
                    meta, f"sel {sel}")
 
@@ -538,15 +509,41 @@ def _gradient(g, geo, de, ds, inv_std_c, radial, dsw_extra=None):
     return g.add(g.mul(denvxyz, g.unsqueeze(B, [2])), g.mul("rij", g.unsqueeze(coef, [2])))
 
 
-def _chebyshev_sections(g, e, emb, two_side, ntypes, sel, sec, davg, dstd,
-                        rcut_smth, rcut, protection, opts):
-    """Per neighbour-type section: the Chebyshev basis T(y) and dT/dx of the
-    embedding input x = e[:, :, 0] ([N, sel, Q] each), the section's e, and per
-    net (C^T [M,Q], C [Q,M], centre-type mask or None)."""
+def _build_compressed(data, desc, fit, model, type_map, sel, sec, rcut, rcut_smth, protection,
+                      tf_src, davg, dstd, precision, model_name, opts):
+    """se_e2_a with every embedding net G(x) replaced by a Chebyshev expansion
+    in its input, G(x) ~= C^T T(y), y = (x - mid)/half (compress.py).
+
+    Because G enters the descriptor only through gr = sum_k G(x_k)^T e_k =
+    C^T A with A = sum_k T(y_k) e_k^T, the graph takes A itself: the input
+    ``cheb_a`` [nloc, 4, Qtot] (A transposed, the sections' bases one after
+    the other) replaces rij/nbr_type, and the output ``dE_dcheb_a`` replaces
+    dE_drij. The caller forms A from the neighbours and turns dE/dA back into
+    dE/drij (the ``dprs.stage`` metadata says how: docs/model-contract.md §6) --
+    a few multiply-adds per basis function and neighbour, fused in one pass,
+    instead of a graph that materialises the basis of every neighbour."""
     from .compress import s_of_r, tabulate
+    ntypes, nnei = len(type_map), int(sum(sel))
+    for t in range(ntypes):
+        ks = slice(int(sec[t]), int(sec[t + 1]))
+        for arr, what in ((davg, "davg"), (dstd, "dstd")):
+            blk = arr[:, ks, :]
+            if sel[t] and not np.all(blk == blk[:, :1, :]):
+                raise Unsupported(f"--compress: {what} varies inside the section of type "
+                                  f"{type_map[t]}; DeePMD-kit's se_e2_a statistics are per section")
+    endim, entypes, emb = _collection(desc["embeddings"], tf_backend=tf_src)
+    two_side = endim == 2
+    if endim not in (1, 2) or entypes != ntypes:
+        raise Unsupported(f"embedding collection ndim={endim} ntypes={entypes}")
+    M = int(next(n for n in emb if n is not None).layers[-1]["w"].shape[1])
+    axis = int(desc["axis_neuron"])
     smax = float(s_of_r(np.float64(opts["rmin"]), rcut_smth, rcut, protection))
-    out, info = [], []
+    ylim = 0.999
+    sections, info, offset = [], [], 0
+    coef = {}                                 # centre type (None: all) -> [(offset, C [Q,M])]
     for tt in range(ntypes):
+        if sel[tt] == 0:
+            continue
         ks = slice(int(sec[tt]), int(sec[tt + 1]))
         # x over the centre types and the section's slots: padding/r >= rcut
         # (s = 0) up to r = rmin
@@ -557,48 +554,79 @@ def _chebyshev_sections(g, e, emb, two_side, ntypes, sel, sec, davg, dstd,
         fits = [(ti, tabulate(net, lo, hi, opts["tol"], opts["max_degree"])) for ti, net in nets]
         Q = max(f[0].shape[0] for _, f in fits)
         mid, half = fits[0][1][1], fits[0][1][2]
-        e_sec = e if ntypes == 1 else g.slice(e, int(sec[tt]), int(sec[tt + 1]), 1)
-        x = g.slice(e_sec, 0, 1, 2)                                      # [N,sel,1]
-        ylim = 0.999
-        y = g.mul(g.sub(x, g.const([mid])), g.const([1.0 / half]))
-        inside = g.cast(g.op("Less", g.op("Abs", y), g.const([ylim])))
-        yc = g.op("Clip", y, g.const(-ylim), g.const(ylim))
-        tq, uq = _chebyshev_basis(g, yc, Q, int(sel[tt]))              # [N,Q,sel], [N,Q-1,sel]
-        coef = []
         for ti, (c, _, _, err) in fits:
-            cq = np.zeros((Q, c.shape[1]))
+            cq = np.zeros((Q, M))
             cq[:len(c)] = c
-            # dG/dx = sum_q c_q q U_{q-1}(y) / half
-            dq = cq[1:] * (np.arange(1, Q)[:, None] / half)
-            oh = None if ti is None else onehot_of(g, ti)
-            coef.append((g.const(np.ascontiguousarray(cq.T), "chebT"), g.const(cq, "cheb"),
-                         g.const(dq, "dcheb"), oh))
+            coef.setdefault(ti, []).append((offset, cq))
             info.append(dict(section=tt, centre_type=ti, degree=err["degree"], x_range=[lo, hi],
                              value_err=err["value"], derivative_err=err["derivative"]))
-        out.append(dict(t=tq, u=uq, e=e_sec, inside=inside, coef=coef))
+        sections.append(dict(type=tt, slots=[int(sec[tt]), int(sec[tt + 1])], offset=offset,
+                             degree=Q, mid=float(mid), half=float(half)))
+        offset += Q
+    qtot = offset
+    stage = dict(kind="se_e2_a_chebyshev", rcut=rcut, rcut_smth=rcut_smth,
+                 protection=protection, ylim=ylim, width=qtot, sections=sections,
+                 davg=[[davg[ti, int(sec[s["type"]]), :].tolist() for s in sections]
+                       for ti in range(ntypes)],
+                 dstd=[[dstd[ti, int(sec[s["type"]]), :].tolist() for s in sections]
+                       for ti in range(ntypes)])
+
+    mixed = precision == "mixed"
+    g = Graph({"float64": np.float64, "float32": np.float32, "mixed": np.float64}[precision])
+    outer = g.dtype
+    inputs = [helper.make_tensor_value_info("cheb_a", g.elem, ["nloc", 4, qtot]),
+              helper.make_tensor_value_info("atype", TensorProto.INT64, ["nloc"])]
+    outputs = [helper.make_tensor_value_info("atom_energy", g.elem, ["nloc"]),
+               helper.make_tensor_value_info("dE_dcheb_a", g.elem, ["nloc", 4, qtot])]
+    a = "cheb_a"
+    if mixed:
+        g.set_dtype(np.float32)
+        a = g.cast(a)
+    a2 = g.reshape(a, [-1, qtot])                                         # [N*4, Qtot]
+
+    def stacked(ti):
+        """C of every section for centre type ti, one [Qtot, M] matrix."""
+        C = np.zeros((qtot, M))
+        for off, cq in coef.get(ti, []) + (coef.get(None, []) if ti is not None else []):
+            C[off:off + len(cq)] = cq
+        return C
+
+    centre = [None] if not two_side else list(range(ntypes))
+    onehot = {ti: None if ti is None else
+              g.unsqueeze(g.unsqueeze(g.one_hot_mask("atype", ti), [1]), [2])
+              for ti in centre}
+    Cs = {ti: stacked(ti) for ti in centre}
+    # gr^T = A^T C: one GEMM over all atoms and the 4 columns
+    parts = []
+    for ti in centre:
+        grT = g.reshape(g.matmul(a2, g.const(Cs[ti], "cheb")), [-1, 4, M])  # [N,4,M]
+        parts.append(grT if onehot[ti] is None else g.mul(grT, onehot[ti]))
+    gr = g.scale(g.transpose(g.sum_all(parts), [0, 2, 1]), 1.0 / nnei, 4)  # [N,M,4]
+    gr1 = g.slice(gr, 0, axis, 1)                                         # [N,A,4]
+    Dm = g.matmul(gr, g.transpose(gr1, [0, 2, 1]))                        # [N,M,A]
+    D = g.reshape(Dm, [-1, M * axis])
+    ftapes, type_mask = _energy_fitting(g, model, fit, D, ntypes, tf_src, mixed, outer)
+    dD = _energy_fitting_backward(g, ftapes, type_mask)
+    draw = _gram_backward(g, dD, gr, gr1, M, axis, nnei)                 # [N,M,4]
+    drawT = g.reshape(g.transpose(draw, [0, 2, 1]), [-1, M])              # [N*4, M]
+    parts = []
+    for ti in centre:
+        dA = g.reshape(g.matmul(drawT, g.const(np.ascontiguousarray(Cs[ti].T), "chebT")),
+                       [-1, 4, qtot])                                     # [N,4,Qtot]
+        parts.append(dA if onehot[ti] is None else g.mul(dA, onehot[ti]))
+    dA = g.sum_all(parts)
+    if mixed:
+        g.set_dtype(outer)
+        dA = g.cast(dA)
+    g.nodes.append(helper.make_node("Identity", [dA], ["dE_dcheb_a"]))
     build.last_compression = dict(rmin=opts["rmin"], tol=opts["tol"], nets=info)
-    return out
-
-
-def _chebyshev_basis(g, y, Q, nsel):
-    """Chebyshev polynomials of the first kind T_0..T_{Q-1} and of the second
-    kind U_0..U_{Q-2} (dT_q/dy = q U_{q-1}) at y ([N, nsel, 1], |y| < 1), as
-    [N, Q, nsel] and [N, Q-1, nsel]. Three-term recurrences on contiguous rows
-    of all N*nsel values (ONNX Runtime's float64 Cos/Sin are scalar libm calls,
-    and broadcasts over a short last axis are slow)."""
-    y = g.reshape(y, [1, -1])                                             # [1,R]
-    y2 = g.mul(y, g.const([[2.0]]))
-    one = g.add(g.mul(y, g.const([[0.0]])), g.const([[1.0]]))
-    T = [one, y]
-    U = [one, y2]
-    while len(T) < Q:
-        T.append(g.sub(g.mul(y2, T[-1]), T[-2]))
-    while len(U) < Q - 1:
-        U.append(g.sub(g.mul(y2, U[-1]), U[-2]))
-
-    def stack(rows):
-        return g.transpose(g.reshape(g.concat(rows, axis=0), [len(rows), -1, nsel]), [1, 0, 2])
-    return stack(T[:Q]), stack(U[:Q - 1])
+    meta = {"dprs.nlist": "type_sel", "dprs.sel": json.dumps(sel),
+            "dprs.stage": json.dumps(stage),
+            "dprs.compression": json.dumps(build.last_compression),
+            # below rmin the expansion is clipped: the plugin warns when a run gets there
+            "dprs.rmin": repr(float(opts["rmin"]))}
+    return _finish(g, inputs, outputs, data, "se_e2_a", type_map, rcut, precision, model_name,
+                   meta, f"sel {sel}, compressed")
 
 
 def onehot_of(g, t):

@@ -49,6 +49,7 @@ class Model:
     sel: list | None
     dtype: type
     metadata: dict
+    stage: dict | None = None
 
 
 _CACHE: dict = {}
@@ -89,8 +90,14 @@ def load_model(path, threads: int = 1) -> Model:
     if sel is not None and len(sel) != len(type_map):
         raise ValueError(f"{path}: len(dprs.sel) != len(dprs.type_map)")
     inp = {i.name: i for i in sess.get_inputs()}
-    dtype = {"tensor(double)": np.float64, "tensor(float)": np.float32}[inp["rij"].type]
-    m = Model(str(path), sess, type_map, float(md["dprs.rcut"]), nlist, sel, dtype, md)
+    stage = None
+    if "dprs.stage" in md:
+        stage = json.loads(md["dprs.stage"])
+        if stage.get("kind") != "se_e2_a_chebyshev" or nlist != "type_sel":
+            raise ValueError(f"{path}: unknown dprs.stage kind {stage.get('kind')!r}")
+    first = "cheb_a" if stage else "rij"
+    dtype = {"tensor(double)": np.float64, "tensor(float)": np.float32}[inp[first].type]
+    m = Model(str(path), sess, type_map, float(md["dprs.rcut"]), nlist, sel, dtype, md, stage)
     if not in_memory:
         _CACHE[key] = m
     return m
@@ -99,11 +106,77 @@ def load_model(path, threads: int = 1) -> Model:
 def run_model(model, rij, nbr_type, atype):
     """Raw model call: returns (atom_energy [nloc], dE_drij [nloc, nnei, 3]) in float64."""
     m = load_model(model)
+    if m.stage is not None:
+        return _run_staged(m, np.asarray(rij, np.float64), np.asarray(nbr_type),
+                           np.asarray(atype))
     ae, g = m.session.run(["atom_energy", "dE_drij"], {
         "rij": np.ascontiguousarray(rij, dtype=m.dtype),
         "nbr_type": np.ascontiguousarray(nbr_type, dtype=np.int64),
         "atype": np.ascontiguousarray(atype, dtype=np.int64)})
     return ae.astype(np.float64), g.astype(np.float64)
+
+
+def _chebyshev(y, Q):
+    """T_0..T_{Q-1}(y) and dT_q/dy, [..., Q] each (three-term recurrences)."""
+    T = np.empty(y.shape + (Q,))
+    U = np.empty(y.shape + (Q,))          # U_{q-1}, so dT_q/dy = q U_{q-1}
+    T[..., 0], U[..., 0] = 1.0, 0.0
+    if Q > 1:
+        T[..., 1], U[..., 1] = y, 1.0
+    if Q > 2:
+        U[..., 2] = 2 * y
+    for q in range(2, Q):
+        T[..., q] = 2 * y * T[..., q - 1] - T[..., q - 2]
+    for q in range(3, Q):
+        U[..., q] = 2 * y * U[..., q - 1] - U[..., q - 2]
+    return T, U * np.arange(Q)
+
+
+def _run_staged(m, rij, nbr_type, atype):
+    """A model with the ``se_e2_a_chebyshev`` stage (docs/model-contract.md
+    §6): A = sum_k T(y_k) e_k^T per section, the graph, then dE/dA back to
+    dE/drij through the environment matrix."""
+    st = m.stage
+    nloc, nnei, _ = rij.shape
+    rcut, rs, prot = st["rcut"], st["rcut_smth"], st["protection"]
+    real = nbr_type >= 0
+    r = np.sqrt(np.where(real, (rij * rij).sum(-1), 1.0))
+    u = np.clip((np.clip(r, rs, rcut) - rs) / (rcut - rs), 0.0, 1.0)
+    sw = np.where(real, u ** 3 * (-6 * u ** 2 + 15 * u - 10) + 1, 0.0)
+    dsw = np.where(real & (r > rs) & (r < rcut), -30 * u ** 2 * (1 - u) ** 2 / (rcut - rs), 0.0)
+    inv = 1.0 / (r + prot)
+    a_, b_ = sw * inv, sw * inv * inv
+    da = dsw * inv - sw * inv * inv
+    db = dsw * inv * inv - 2 * sw * inv ** 3
+    env = np.concatenate([a_[..., None], rij * b_[..., None]], axis=-1)     # [N,K,4]
+    davg = np.asarray(st["davg"], np.float64)                                # [ntypes,S,4]
+    dstd = np.asarray(st["dstd"], np.float64)
+    A = np.zeros((nloc, 4, st["width"]))
+    cache = []
+    for si, sec in enumerate(st["sections"]):
+        k0, k1 = sec["slots"]
+        off, Q, mid, half = sec["offset"], sec["degree"], sec["mid"], sec["half"]
+        e = (env[:, k0:k1] - davg[atype, si][:, None, :]) / dstd[atype, si][:, None, :]
+        y = (e[..., 0] - mid) * (1.0 / half)
+        inside = np.abs(y) < st["ylim"]
+        T, dT = _chebyshev(np.clip(y, -st["ylim"], st["ylim"]), Q)            # [N,k,Q]
+        A[:, :, off:off + Q] = np.einsum("nkq,nkc->ncq", T, e)
+        cache.append((k0, k1, off, Q, half, e, inside, T, dT))
+    ae, dA = m.session.run(["atom_energy", "dE_dcheb_a"], {
+        "cheb_a": np.ascontiguousarray(A, dtype=m.dtype),
+        "atype": np.ascontiguousarray(atype, dtype=np.int64)})
+    dA = dA.astype(np.float64)
+    denv = np.zeros((nloc, nnei, 4))
+    for si, (k0, k1, off, Q, half, e, inside, T, dT) in enumerate(cache):
+        G = dA[:, :, off:off + Q]                                            # [N,4,Q]
+        de = np.einsum("nkq,ncq->nkc", T, G)
+        dx = np.einsum("nkq,ncq,nkc->nk", dT, G, e) / half * inside
+        de[..., 0] += dx
+        denv[:, k0:k1] = de / dstd[atype, si][:, None, :]
+    dot = (denv[..., 1:] * rij).sum(-1)
+    dr = np.where(real, denv[..., 0] * da + dot * db, 0.0)
+    g = denv[..., 1:] * b_[..., None] + rij * (dr / r)[..., None]
+    return ae.astype(np.float64), np.where(real[..., None], g, 0.0)
 
 
 # --------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 //! One force evaluation flows top to bottom through these modules:
 //! settings and type map (what the user asked for) → model (an ONNX Runtime
 //! session that honours the `local-v1` contract) → environments (padded
-//! per-chunk neighbour inputs) → accumulate (forces, energies, virials);
+//! per-chunk neighbour inputs) → stage (compressed models only: the
+//! embedding contraction the graph takes instead of the neighbours) → accumulate (forces, energies, virials);
 //! deviation adds the committee statistics DP-GEN reads.
 
 pub mod accumulate;
@@ -16,6 +17,7 @@ pub mod model;
 pub mod pair;
 pub mod runtime;
 pub mod settings;
+pub mod stage;
 pub mod typemap;
 
 pub use environments::{AtomIds, Neighbourhood};

@@ -265,7 +265,7 @@ impl PairEvaluator {
             let (rcut, layout, precision) = (
                 model.contract.rcut,
                 model.contract.layout.clone(),
-                model.precision,
+                model.rij_precision(),
             );
             let mut model_totals = Totals::default();
             if deviation {

@@ -1,0 +1,365 @@
+//! The `se_e2_a_chebyshev` stage of compressed se_e2_a models
+//! (docs/model-contract.md §6).
+//!
+//! In such a model every embedding net is a Chebyshev expansion in its input,
+//! so the descriptor needs the neighbours only through
+//! `A = Σ_k T(y_k) e_k^T` per centre (one block of rows per neighbour-type
+//! section). The graph takes `A` and returns `dE/dA`; this stage forms `A`
+//! from the environments and turns `dE/dA` back into `dE/drij`. Done here in
+//! one pass per neighbour, it costs a few multiply-adds per basis function;
+//! as graph operators it materialised the basis of every neighbour several
+//! times over, which made the embedding the largest cost of a step.
+
+use crate::environments::Batch;
+use serde_json::Value;
+
+/// One neighbour-type section: its slots and its Chebyshev basis.
+#[derive(Debug, Clone)]
+struct Section {
+    slots: (usize, usize),
+    offset: usize,
+    degree: usize,
+    mid: f64,
+    half: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChebyshevStage {
+    rcut: f64,
+    rcut_smth: f64,
+    protection: f64,
+    ylim: f64,
+    /// Rows of `A` per centre (sum of the sections' degrees).
+    pub width: usize,
+    sections: Vec<Section>,
+    /// Normalisation per (centre type, section): e = (env − davg) / dstd.
+    davg: Vec<[f64; 4]>,
+    dstd: Vec<[f64; 4]>,
+    max_degree: usize,
+}
+
+/// Geometry of one real neighbour: the environment row and what its
+/// derivative needs.
+struct Env {
+    env: [f64; 4],
+    r: f64,
+    b: f64,
+    da: f64,
+    db: f64,
+}
+
+impl ChebyshevStage {
+    /// Reads `dprs.stage`; `sel` is the model's `dprs.sel`.
+    pub fn parse(text: &str, sel: &[usize]) -> Result<ChebyshevStage, String> {
+        let bad = |what: &str| {
+            format!(
+                "has a malformed 'dprs.stage' ({what}); re-export it with dprs-export --compress"
+            )
+        };
+        let v: Value = serde_json::from_str(text).map_err(|e| bad(&e.to_string()))?;
+        match v["kind"].as_str() {
+            Some("se_e2_a_chebyshev") => {}
+            other => {
+                return Err(format!(
+                    "has 'dprs.stage' of kind {other:?}, which this version of dprs does not \
+                     know (it knows \"se_e2_a_chebyshev\"); use a newer dprs or export the \
+                     model without --compress"
+                ))
+            }
+        }
+        let num = |k: &str| v[k].as_f64().ok_or_else(|| bad(k));
+        let (rcut, rcut_smth, protection, ylim) = (
+            num("rcut")?,
+            num("rcut_smth")?,
+            num("protection")?,
+            num("ylim")?,
+        );
+        let width = v["width"].as_u64().ok_or_else(|| bad("width"))? as usize;
+        let ntypes = sel.len();
+        let mut sections = Vec::new();
+        for s in v["sections"].as_array().ok_or_else(|| bad("sections"))? {
+            let slots = s["slots"].as_array().ok_or_else(|| bad("slots"))?;
+            let slot = |i: usize| slots.get(i).and_then(Value::as_u64).map(|x| x as usize);
+            let sec = Section {
+                slots: (
+                    slot(0).ok_or_else(|| bad("slots"))?,
+                    slot(1).ok_or_else(|| bad("slots"))?,
+                ),
+                offset: s["offset"].as_u64().ok_or_else(|| bad("offset"))? as usize,
+                degree: s["degree"].as_u64().ok_or_else(|| bad("degree"))? as usize,
+                mid: s["mid"].as_f64().ok_or_else(|| bad("mid"))?,
+                half: s["half"].as_f64().ok_or_else(|| bad("half"))?,
+            };
+            if sec.slots.0 > sec.slots.1
+                || sec.slots.1 > sel.iter().sum()
+                || sec.offset + sec.degree > width
+                || sec.degree == 0
+                || sec.half <= 0.0
+            {
+                return Err(bad("a section outside the model's slots or basis"));
+            }
+            sections.push(sec);
+        }
+        let table = |k: &str| -> Result<Vec<[f64; 4]>, String> {
+            let rows = v[k].as_array().ok_or_else(|| bad(k))?;
+            if rows.len() != ntypes {
+                return Err(bad(k));
+            }
+            let mut out = Vec::with_capacity(ntypes * sections.len());
+            for row in rows {
+                let per_sec = row.as_array().ok_or_else(|| bad(k))?;
+                if per_sec.len() != sections.len() {
+                    return Err(bad(k));
+                }
+                for four in per_sec {
+                    let f = four.as_array().ok_or_else(|| bad(k))?;
+                    let mut x = [0.0; 4];
+                    if f.len() != 4 {
+                        return Err(bad(k));
+                    }
+                    for (d, s) in x.iter_mut().zip(f) {
+                        *d = s.as_f64().ok_or_else(|| bad(k))?;
+                    }
+                    out.push(x);
+                }
+            }
+            Ok(out)
+        };
+        let davg = table("davg")?;
+        let dstd = table("dstd")?;
+        if dstd.iter().flatten().any(|&s| s == 0.0 || !s.is_finite()) {
+            return Err(bad("a zero or non-finite dstd"));
+        }
+        if !(rcut_smth < rcut && rcut > 0.0 && ylim > 0.0 && ylim <= 1.0) {
+            return Err(bad("rcut_smth, rcut or ylim out of range"));
+        }
+        let max_degree = sections.iter().map(|s| s.degree).max().unwrap_or(1);
+        Ok(ChebyshevStage {
+            rcut,
+            rcut_smth,
+            protection,
+            ylim,
+            width,
+            sections,
+            davg,
+            dstd,
+            max_degree,
+        })
+    }
+
+    fn env(&self, d: [f64; 3]) -> Env {
+        let r = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
+        let inv_w = 1.0 / (self.rcut - self.rcut_smth);
+        let u = (r.clamp(self.rcut_smth, self.rcut) - self.rcut_smth) * inv_w;
+        let u2 = u * u;
+        let sw = u2 * u * (-6.0 * u2 + 15.0 * u - 10.0) + 1.0;
+        let omu = 1.0 - u;
+        let dsw = u2 * (omu * omu) * (-30.0 * inv_w);
+        let inv = 1.0 / (r + self.protection);
+        let inv2 = inv * inv;
+        let (a, b) = (sw * inv, sw * inv2);
+        Env {
+            env: [a, d[0] * b, d[1] * b, d[2] * b],
+            r,
+            b,
+            da: dsw * inv - sw * inv2,
+            db: dsw * inv2 - 2.0 * sw * (inv2 * inv),
+        }
+    }
+
+    /// Normalised row e and the basis argument y (clipped), and whether y was
+    /// inside the table.
+    fn normalise(&self, env: &[f64; 4], t: usize, s: usize) -> ([f64; 4], f64, bool) {
+        let (avg, std) = (
+            &self.davg[t * self.sections.len() + s],
+            &self.dstd[t * self.sections.len() + s],
+        );
+        let e = [
+            (env[0] - avg[0]) / std[0],
+            (env[1] - avg[1]) / std[1],
+            (env[2] - avg[2]) / std[2],
+            (env[3] - avg[3]) / std[3],
+        ];
+        let sec = &self.sections[s];
+        let y = (e[0] - sec.mid) * (1.0 / sec.half);
+        (e, y.clamp(-self.ylim, self.ylim), y.abs() < self.ylim)
+    }
+
+    fn check(&self, batch: &Batch) -> Result<(), String> {
+        let need = self.sections.iter().map(|s| s.slots.1).max().unwrap_or(0);
+        if batch.nnei < need {
+            return Err(format!(
+                "a chunk has {} slots per atom, the model's stage needs {need}",
+                batch.nnei
+            ));
+        }
+        Ok(())
+    }
+
+    /// `A` of every centre of the batch, [nloc, 4, width].
+    pub fn forward(&self, batch: &Batch, a: &mut Vec<f64>) -> Result<(), String> {
+        self.check(batch)?;
+        let (nnei, w) = (batch.nnei, self.width);
+        a.clear();
+        a.resize(batch.nloc * 4 * w, 0.0);
+        let mut t = vec![0.0; self.max_degree];
+        for (i, ai) in a.chunks_exact_mut(4 * w).enumerate() {
+            let ti = batch.atype[i] as usize;
+            for (s, sec) in self.sections.iter().enumerate() {
+                let mut padding = 0usize;
+                for k in sec.slots.0..sec.slots.1 {
+                    let slot = i * nnei + k;
+                    if batch.nbr_type[slot] < 0 {
+                        padding += 1;
+                        continue;
+                    }
+                    let d = &batch.rij[3 * slot..3 * slot + 3];
+                    let g = self.env([d[0], d[1], d[2]]);
+                    let (e, y, _) = self.normalise(&g.env, ti, s);
+                    chebyshev(y, &mut t[..sec.degree]);
+                    add_outer(ai, w, sec.offset, &t[..sec.degree], &e, 1.0);
+                }
+                if padding > 0 {
+                    // an empty slot's row is (0 − davg)/dstd: the same for all of them
+                    let (e, y, _) = self.normalise(&[0.0; 4], ti, s);
+                    chebyshev(y, &mut t[..sec.degree]);
+                    add_outer(ai, w, sec.offset, &t[..sec.degree], &e, padding as f64);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// dE/drij [nloc, nnei, 3] from dE/dA [nloc, 4, width]; zero on padding.
+    pub fn backward(&self, batch: &Batch, da: &[f64], out: &mut Vec<f64>) -> Result<(), String> {
+        self.check(batch)?;
+        let (nnei, w) = (batch.nnei, self.width);
+        if da.len() != batch.nloc * 4 * w {
+            return Err(format!(
+                "dE_dcheb_a has {} values, expected {} × 4 × {w}",
+                da.len(),
+                batch.nloc
+            ));
+        }
+        out.clear();
+        out.resize(batch.nloc * nnei * 3, 0.0);
+        let mut t = vec![0.0; self.max_degree];
+        let mut dt = vec![0.0; self.max_degree];
+        for (i, gi) in da.chunks_exact(4 * w).enumerate() {
+            let ti = batch.atype[i] as usize;
+            for (s, sec) in self.sections.iter().enumerate() {
+                let q = sec.degree;
+                let rows: [&[f64]; 4] =
+                    std::array::from_fn(|c| &gi[c * w + sec.offset..c * w + sec.offset + q]);
+                let std = &self.dstd[ti * self.sections.len() + s];
+                for k in sec.slots.0..sec.slots.1 {
+                    let slot = i * nnei + k;
+                    if batch.nbr_type[slot] < 0 {
+                        continue;
+                    }
+                    let d = &batch.rij[3 * slot..3 * slot + 3];
+                    let g = self.env([d[0], d[1], d[2]]);
+                    let (e, y, inside) = self.normalise(&g.env, ti, s);
+                    chebyshev_with_derivative(y, &mut t[..q], &mut dt[..q]);
+                    let mut de = [0.0; 4];
+                    let mut through_y = 0.0;
+                    for c in 0..4 {
+                        de[c] = dot(&t[..q], rows[c]);
+                        through_y += e[c] * dot(&dt[..q], rows[c]);
+                    }
+                    if inside {
+                        // below rmin y is clipped and the energy is flat in r
+                        de[0] += through_y / sec.half;
+                    }
+                    let denv: [f64; 4] = std::array::from_fn(|c| de[c] / std[c]);
+                    let dotr = denv[1] * d[0] + denv[2] * d[1] + denv[3] * d[2];
+                    let coef = (denv[0] * g.da + dotr * g.db) * (1.0 / g.r);
+                    let o = &mut out[3 * slot..3 * slot + 3];
+                    for x in 0..3 {
+                        o[x] = denv[x + 1] * g.b + d[x] * coef;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// T_0..T_{n−1}(y) by the three-term recurrence.
+fn chebyshev(y: f64, t: &mut [f64]) {
+    let y2 = 2.0 * y;
+    for q in 0..t.len() {
+        t[q] = match q {
+            0 => 1.0,
+            1 => y,
+            _ => y2 * t[q - 1] - t[q - 2],
+        };
+    }
+}
+
+/// T_q(y) and dT_q/dy = q U_{q−1}(y).
+fn chebyshev_with_derivative(y: f64, t: &mut [f64], dt: &mut [f64]) {
+    chebyshev(y, t);
+    let y2 = 2.0 * y;
+    let (mut u_prev, mut u) = (0.0, 1.0); // U_{-1}, U_0
+    for (q, d) in dt.iter_mut().enumerate() {
+        if q == 0 {
+            *d = 0.0;
+            continue;
+        }
+        *d = q as f64 * u;
+        let next = y2 * u - u_prev;
+        u_prev = u;
+        u = next;
+    }
+}
+
+/// a[c, offset + q] += weight · t[q] · e[c].
+fn add_outer(a: &mut [f64], w: usize, offset: usize, t: &[f64], e: &[f64; 4], weight: f64) {
+    for (c, &ec) in e.iter().enumerate() {
+        let f = ec * weight;
+        let row = &mut a[c * w + offset..c * w + offset + t.len()];
+        for (x, &tq) in row.iter_mut().zip(t) {
+            *x += tq * f;
+        }
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recurrences_match_the_trigonometric_definition() {
+        let mut t = vec![0.0; 12];
+        let mut dt = vec![0.0; 12];
+        for &y in &[-0.97, -0.3, 0.0, 0.41, 0.999] {
+            chebyshev_with_derivative(y, &mut t, &mut dt);
+            let th = f64::acos(y);
+            for q in 0..12 {
+                let want = (q as f64 * th).cos();
+                let dwant = q as f64 * (q as f64 * th).sin() / th.sin();
+                assert!((t[q] - want).abs() < 1e-12, "T_{q}({y})");
+                assert!(
+                    (dt[q] - dwant).abs() < 1e-10 * (1.0 + dwant.abs()),
+                    "T'_{q}({y})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_stage_is_refused_with_the_fix() {
+        let err = ChebyshevStage::parse(r#"{"kind": "se_e3_table"}"#, &[4]).unwrap_err();
+        assert!(
+            err.contains("se_e3_table") && err.contains("without --compress"),
+            "{err}"
+        );
+        let err = ChebyshevStage::parse("{", &[4]).unwrap_err();
+        assert!(err.contains("malformed"), "{err}");
+    }
+}
