@@ -283,7 +283,9 @@ impl PairEvaluator {
                 if batch.nloc == 0 {
                     continue;
                 }
-                model.run(batch, &mut self.output)?;
+                let output = &mut self.output;
+                // a model's stage runs on the pair style's threads
+                self.pool.install(|| model.run(batch, output))?;
                 let bad = non_finite_rows(batch, &self.output);
                 if !bad.is_empty() {
                     let mut ids: Vec<(i64, usize)> = bad

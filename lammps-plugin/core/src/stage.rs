@@ -11,6 +11,7 @@
 //! times over, which made the embedding the largest cost of a step.
 
 use crate::environments::Batch;
+use rayon::prelude::*;
 use serde_json::Value;
 
 /// One neighbour-type section: its slots and its Chebyshev basis.
@@ -202,31 +203,34 @@ impl ChebyshevStage {
         let (nnei, w) = (batch.nnei, self.width);
         a.clear();
         a.resize(batch.nloc * 4 * w, 0.0);
-        let mut t = vec![0.0; self.max_degree];
-        for (i, ai) in a.chunks_exact_mut(4 * w).enumerate() {
-            let ti = batch.atype[i] as usize;
-            for (s, sec) in self.sections.iter().enumerate() {
-                let mut padding = 0usize;
-                for k in sec.slots.0..sec.slots.1 {
-                    let slot = i * nnei + k;
-                    if batch.nbr_type[slot] < 0 {
-                        padding += 1;
-                        continue;
+        // atoms in parallel on the caller's pool (the pair style's threads)
+        a.par_chunks_exact_mut(4 * w).enumerate().for_each_init(
+            || vec![0.0; self.max_degree],
+            |t, (i, ai)| {
+                let ti = batch.atype[i] as usize;
+                for (s, sec) in self.sections.iter().enumerate() {
+                    let mut padding = 0usize;
+                    for k in sec.slots.0..sec.slots.1 {
+                        let slot = i * nnei + k;
+                        if batch.nbr_type[slot] < 0 {
+                            padding += 1;
+                            continue;
+                        }
+                        let d = &batch.rij[3 * slot..3 * slot + 3];
+                        let g = self.env([d[0], d[1], d[2]]);
+                        let (e, y, _) = self.normalise(&g.env, ti, s);
+                        chebyshev(y, &mut t[..sec.degree]);
+                        add_outer(ai, w, sec.offset, &t[..sec.degree], &e, 1.0);
                     }
-                    let d = &batch.rij[3 * slot..3 * slot + 3];
-                    let g = self.env([d[0], d[1], d[2]]);
-                    let (e, y, _) = self.normalise(&g.env, ti, s);
-                    chebyshev(y, &mut t[..sec.degree]);
-                    add_outer(ai, w, sec.offset, &t[..sec.degree], &e, 1.0);
+                    if padding > 0 {
+                        // an empty slot's row is (0 − davg)/dstd: the same for all of them
+                        let (e, y, _) = self.normalise(&[0.0; 4], ti, s);
+                        chebyshev(y, &mut t[..sec.degree]);
+                        add_outer(ai, w, sec.offset, &t[..sec.degree], &e, padding as f64);
+                    }
                 }
-                if padding > 0 {
-                    // an empty slot's row is (0 − davg)/dstd: the same for all of them
-                    let (e, y, _) = self.normalise(&[0.0; 4], ti, s);
-                    chebyshev(y, &mut t[..sec.degree]);
-                    add_outer(ai, w, sec.offset, &t[..sec.degree], &e, padding as f64);
-                }
-            }
-        }
+            },
+        );
         Ok(())
     }
 
@@ -243,45 +247,60 @@ impl ChebyshevStage {
         }
         out.clear();
         out.resize(batch.nloc * nnei * 3, 0.0);
-        let mut t = vec![0.0; self.max_degree];
-        let mut dt = vec![0.0; self.max_degree];
-        for (i, gi) in da.chunks_exact(4 * w).enumerate() {
-            let ti = batch.atype[i] as usize;
-            for (s, sec) in self.sections.iter().enumerate() {
-                let q = sec.degree;
-                let rows: [&[f64]; 4] =
-                    std::array::from_fn(|c| &gi[c * w + sec.offset..c * w + sec.offset + q]);
-                let std = &self.dstd[ti * self.sections.len() + s];
-                for k in sec.slots.0..sec.slots.1 {
-                    let slot = i * nnei + k;
-                    if batch.nbr_type[slot] < 0 {
-                        continue;
-                    }
-                    let d = &batch.rij[3 * slot..3 * slot + 3];
-                    let g = self.env([d[0], d[1], d[2]]);
-                    let (e, y, inside) = self.normalise(&g.env, ti, s);
-                    chebyshev_with_derivative(y, &mut t[..q], &mut dt[..q]);
-                    let mut de = [0.0; 4];
-                    let mut through_y = 0.0;
-                    for c in 0..4 {
-                        de[c] = dot(&t[..q], rows[c]);
-                        through_y += e[c] * dot(&dt[..q], rows[c]);
-                    }
-                    if inside {
-                        // below rmin y is clipped and the energy is flat in r
-                        de[0] += through_y / sec.half;
-                    }
-                    let denv: [f64; 4] = std::array::from_fn(|c| de[c] / std[c]);
-                    let dotr = denv[1] * d[0] + denv[2] * d[1] + denv[3] * d[2];
-                    let coef = (denv[0] * g.da + dotr * g.db) * (1.0 / g.r);
-                    let o = &mut out[3 * slot..3 * slot + 3];
-                    for x in 0..3 {
-                        o[x] = denv[x + 1] * g.b + d[x] * coef;
-                    }
+        out.par_chunks_exact_mut(nnei * 3)
+            .zip(da.par_chunks_exact(4 * w))
+            .enumerate()
+            .for_each_init(
+                || (vec![0.0; self.max_degree], vec![0.0; self.max_degree]),
+                |(t, dt), (i, (oi, gi))| self.backward_one(batch, i, gi, oi, t, dt),
+            );
+        Ok(())
+    }
+
+    fn backward_one(
+        &self,
+        batch: &Batch,
+        i: usize,
+        gi: &[f64],
+        oi: &mut [f64],
+        t: &mut [f64],
+        dt: &mut [f64],
+    ) {
+        let (nnei, w) = (batch.nnei, self.width);
+        let ti = batch.atype[i] as usize;
+        for (s, sec) in self.sections.iter().enumerate() {
+            let q = sec.degree;
+            let rows: [&[f64]; 4] =
+                std::array::from_fn(|c| &gi[c * w + sec.offset..c * w + sec.offset + q]);
+            let std = &self.dstd[ti * self.sections.len() + s];
+            for k in sec.slots.0..sec.slots.1 {
+                let slot = i * nnei + k;
+                if batch.nbr_type[slot] < 0 {
+                    continue;
+                }
+                let d = &batch.rij[3 * slot..3 * slot + 3];
+                let g = self.env([d[0], d[1], d[2]]);
+                let (e, y, inside) = self.normalise(&g.env, ti, s);
+                chebyshev_with_derivative(y, &mut t[..q], &mut dt[..q]);
+                let mut de = [0.0; 4];
+                let mut through_y = 0.0;
+                for c in 0..4 {
+                    de[c] = dot(&t[..q], rows[c]);
+                    through_y += e[c] * dot(&dt[..q], rows[c]);
+                }
+                if inside {
+                    // below rmin y is clipped and the energy is flat in r
+                    de[0] += through_y / sec.half;
+                }
+                let denv: [f64; 4] = std::array::from_fn(|c| de[c] / std[c]);
+                let dotr = denv[1] * d[0] + denv[2] * d[1] + denv[3] * d[2];
+                let coef = (denv[0] * g.da + dotr * g.db) * (1.0 / g.r);
+                let o = &mut oi[3 * k..3 * k + 3];
+                for x in 0..3 {
+                    o[x] = denv[x + 1] * g.b + d[x] * coef;
                 }
             }
         }
-        Ok(())
     }
 }
 
