@@ -200,38 +200,58 @@ impl ChebyshevStage {
     /// `A` of every centre of the batch, [nloc, 4, width].
     pub fn forward(&self, batch: &Batch, a: &mut Vec<f64>) -> Result<(), String> {
         self.check(batch)?;
-        let (nnei, w) = (batch.nnei, self.width);
+        let w = self.width;
         a.clear();
         a.resize(batch.nloc * 4 * w, 0.0);
         // atoms in parallel on the caller's pool (the pair style's threads)
         a.par_chunks_exact_mut(4 * w).enumerate().for_each_init(
-            || vec![0.0; self.max_degree],
-            |t, (i, ai)| {
-                let ti = batch.atype[i] as usize;
-                for (s, sec) in self.sections.iter().enumerate() {
-                    let mut padding = 0usize;
-                    for k in sec.slots.0..sec.slots.1 {
-                        let slot = i * nnei + k;
-                        if batch.nbr_type[slot] < 0 {
-                            padding += 1;
-                            continue;
-                        }
-                        let d = &batch.rij[3 * slot..3 * slot + 3];
-                        let g = self.env([d[0], d[1], d[2]]);
-                        let (e, y, _) = self.normalise(&g.env, ti, s);
-                        chebyshev(y, &mut t[..sec.degree]);
-                        add_outer(ai, w, sec.offset, &t[..sec.degree], &e, 1.0);
-                    }
-                    if padding > 0 {
-                        // an empty slot's row is (0 − davg)/dstd: the same for all of them
-                        let (e, y, _) = self.normalise(&[0.0; 4], ti, s);
-                        chebyshev(y, &mut t[..sec.degree]);
-                        add_outer(ai, w, sec.offset, &t[..sec.degree], &e, padding as f64);
-                    }
-                }
-            },
+            || Scratch::new(self.max_degree),
+            |sc, (i, ai)| self.forward_one(batch, i, ai, sc),
         );
         Ok(())
+    }
+
+    #[inline(never)]
+    fn forward_one(&self, batch: &Batch, i: usize, ai: &mut [f64], sc: &mut Scratch) {
+        let (nnei, w) = (batch.nnei, self.width);
+        let ti = batch.atype[i] as usize;
+        for (s, sec) in self.sections.iter().enumerate() {
+            let q = sec.degree;
+            let acc = &mut sc.acc[..4 * q * L];
+            acc.fill(0.0);
+            let mut padding = 0usize;
+            let mut block = Block::default();
+            for k in sec.slots.0..sec.slots.1 {
+                let slot = i * nnei + k;
+                if batch.nbr_type[slot] < 0 {
+                    padding += 1;
+                    continue;
+                }
+                let d = &batch.rij[3 * slot..3 * slot + 3];
+                let g = self.env([d[0], d[1], d[2]]);
+                let (e, y, _) = self.normalise(&g.env, ti, s);
+                block.push(y, &e);
+                if block.n == L {
+                    contract_block(acc, q, &block.y, &block.e);
+                    block = Block::default();
+                }
+            }
+            if padding > 0 {
+                // an empty slot's row is (0 − davg)/dstd: the same for all of them
+                let (e, y, _) = self.normalise(&[0.0; 4], ti, s);
+                block.push(y, &e.map(|x| x * padding as f64));
+            }
+            if block.n > 0 {
+                contract_block(acc, q, &block.y, &block.e);
+            }
+            for c in 0..4 {
+                let row = &mut ai[c * w + sec.offset..c * w + sec.offset + q];
+                for (qq, x) in row.iter_mut().enumerate() {
+                    let lanes = &acc[(c * q + qq) * L..(c * q + qq + 1) * L];
+                    *x = lanes.iter().sum();
+                }
+            }
+        }
     }
 
     /// dE/drij [nloc, nnei, 3] from dE/dA [nloc, 4, width]; zero on padding.
@@ -251,101 +271,180 @@ impl ChebyshevStage {
             .zip(da.par_chunks_exact(4 * w))
             .enumerate()
             .for_each_init(
-                || (vec![0.0; self.max_degree], vec![0.0; self.max_degree]),
-                |(t, dt), (i, (oi, gi))| self.backward_one(batch, i, gi, oi, t, dt),
+                || Scratch::new(self.max_degree),
+                |sc, (i, (oi, gi))| self.backward_one(batch, i, gi, oi, sc),
             );
         Ok(())
     }
 
-    fn backward_one(
-        &self,
-        batch: &Batch,
-        i: usize,
-        gi: &[f64],
-        oi: &mut [f64],
-        t: &mut [f64],
-        dt: &mut [f64],
-    ) {
+    #[inline(never)]
+    fn backward_one(&self, batch: &Batch, i: usize, gi: &[f64], oi: &mut [f64], sc: &mut Scratch) {
         let (nnei, w) = (batch.nnei, self.width);
         let ti = batch.atype[i] as usize;
         for (s, sec) in self.sections.iter().enumerate() {
             let q = sec.degree;
-            let rows: [&[f64]; 4] =
-                std::array::from_fn(|c| &gi[c * w + sec.offset..c * w + sec.offset + q]);
-            let std = &self.dstd[ti * self.sections.len() + s];
-            for k in sec.slots.0..sec.slots.1 {
-                let slot = i * nnei + k;
-                if batch.nbr_type[slot] < 0 {
-                    continue;
+            // dE/dA of the section as [q][4], the layout the lanes read
+            let gq = &mut sc.acc[..4 * q];
+            for c in 0..4 {
+                for qq in 0..q {
+                    gq[4 * qq + c] = gi[c * w + sec.offset + qq];
                 }
-                let d = &batch.rij[3 * slot..3 * slot + 3];
-                let g = self.env([d[0], d[1], d[2]]);
-                let (e, y, inside) = self.normalise(&g.env, ti, s);
-                chebyshev_with_derivative(y, &mut t[..q], &mut dt[..q]);
-                let mut de = [0.0; 4];
-                let mut through_y = 0.0;
-                for c in 0..4 {
-                    de[c] = dot(&t[..q], rows[c]);
-                    through_y += e[c] * dot(&dt[..q], rows[c]);
+            }
+            let std = self.dstd[ti * self.sections.len() + s];
+            let mut block = Block::default();
+            let mut slots = [0usize; L];
+            let mut geo: [Option<Env>; L] = Default::default();
+            let mut inside = [false; L];
+            let mut k = sec.slots.0;
+            loop {
+                let last = k == sec.slots.1;
+                if !last {
+                    let slot = i * nnei + k;
+                    k += 1;
+                    if batch.nbr_type[slot] < 0 {
+                        continue;
+                    }
+                    let d = &batch.rij[3 * slot..3 * slot + 3];
+                    let g = self.env([d[0], d[1], d[2]]);
+                    let (e, y, ins) = self.normalise(&g.env, ti, s);
+                    slots[block.n] = k - 1;
+                    inside[block.n] = ins;
+                    geo[block.n] = Some(g);
+                    block.push(y, &e);
+                    if block.n < L {
+                        continue;
+                    }
                 }
-                if inside {
-                    // below rmin y is clipped and the energy is flat in r
-                    de[0] += through_y / sec.half;
+                if block.n > 0 {
+                    let (de, wy) = gradient_block(gq, q, &block.y);
+                    for l in 0..block.n {
+                        let Some(g) = &geo[l] else { continue };
+                        let mut d = [de[0][l], de[1][l], de[2][l], de[3][l]];
+                        if inside[l] {
+                            // below rmin y is clipped and the energy is flat in r
+                            let through_y: f64 = (0..4).map(|c| block.e[c][l] * wy[c][l]).sum();
+                            d[0] += through_y / sec.half;
+                        }
+                        let denv: [f64; 4] = std::array::from_fn(|c| d[c] / std[c]);
+                        let kk = slots[l];
+                        let r = &batch.rij[3 * (i * nnei + kk)..3 * (i * nnei + kk) + 3];
+                        let dotr = denv[1] * r[0] + denv[2] * r[1] + denv[3] * r[2];
+                        let coef = (denv[0] * g.da + dotr * g.db) * (1.0 / g.r);
+                        let o = &mut oi[3 * kk..3 * kk + 3];
+                        for x in 0..3 {
+                            o[x] = denv[x + 1] * g.b + r[x] * coef;
+                        }
+                    }
+                    block = Block::default();
                 }
-                let denv: [f64; 4] = std::array::from_fn(|c| de[c] / std[c]);
-                let dotr = denv[1] * d[0] + denv[2] * d[1] + denv[3] * d[2];
-                let coef = (denv[0] * g.da + dotr * g.db) * (1.0 / g.r);
-                let o = &mut oi[3 * k..3 * k + 3];
-                for x in 0..3 {
-                    o[x] = denv[x + 1] * g.b + d[x] * coef;
+                if last {
+                    break;
                 }
             }
         }
     }
 }
 
-/// T_0..T_{n−1}(y) by the three-term recurrence.
-fn chebyshev(y: f64, t: &mut [f64]) {
-    let y2 = 2.0 * y;
-    for q in 0..t.len() {
-        t[q] = match q {
-            0 => 1.0,
-            1 => y,
-            _ => y2 * t[q - 1] - t[q - 2],
+/// Neighbours handled together: the recurrences run across lanes, so eight
+/// independent chains hide each other's latency and vectorise.
+const L: usize = 8;
+
+#[derive(Default)]
+struct Block {
+    n: usize,
+    y: [f64; L],
+    e: [[f64; L]; 4],
+}
+
+impl Block {
+    fn push(&mut self, y: f64, e: &[f64; 4]) {
+        self.y[self.n] = y;
+        for c in 0..4 {
+            self.e[c][self.n] = e[c];
+        }
+        self.n += 1;
+    }
+}
+
+struct Scratch {
+    /// Per-lane partial sums of A, [4][q][L] (forward); dE/dA as [q][4] (backward).
+    acc: Vec<f64>,
+}
+
+impl Scratch {
+    fn new(max_degree: usize) -> Scratch {
+        Scratch {
+            acc: vec![0.0; 4 * max_degree * L],
+        }
+    }
+}
+
+/// acc[c][q][l] += T_q(y_l) e_c,l for q < degree. Unused lanes carry e = 0.
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512vl+fma",
+    "x86_64+avx2+fma",
+    "aarch64+neon"
+))]
+fn contract_block(acc: &mut [f64], degree: usize, y: &[f64; L], e: &[[f64; L]; 4]) {
+    let mut t_prev = [1.0; L];
+    let mut t = *y;
+    let two_y: [f64; L] = std::array::from_fn(|l| 2.0 * y[l]);
+    for q in 0..degree {
+        let tq: [f64; L] = match q {
+            0 => [1.0; L],
+            1 => *y,
+            _ => {
+                let next: [f64; L] = std::array::from_fn(|l| two_y[l] * t[l] - t_prev[l]);
+                t_prev = t;
+                t = next;
+                next
+            }
         };
-    }
-}
-
-/// T_q(y) and dT_q/dy = q U_{q−1}(y).
-fn chebyshev_with_derivative(y: f64, t: &mut [f64], dt: &mut [f64]) {
-    chebyshev(y, t);
-    let y2 = 2.0 * y;
-    let (mut u_prev, mut u) = (0.0, 1.0); // U_{-1}, U_0
-    for (q, d) in dt.iter_mut().enumerate() {
-        if q == 0 {
-            *d = 0.0;
-            continue;
-        }
-        *d = q as f64 * u;
-        let next = y2 * u - u_prev;
-        u_prev = u;
-        u = next;
-    }
-}
-
-/// a[c, offset + q] += weight · t[q] · e[c].
-fn add_outer(a: &mut [f64], w: usize, offset: usize, t: &[f64], e: &[f64; 4], weight: f64) {
-    for (c, &ec) in e.iter().enumerate() {
-        let f = ec * weight;
-        let row = &mut a[c * w + offset..c * w + offset + t.len()];
-        for (x, &tq) in row.iter_mut().zip(t) {
-            *x += tq * f;
+        for c in 0..4 {
+            let lanes = &mut acc[(c * degree + q) * L..(c * degree + q + 1) * L];
+            for l in 0..L {
+                lanes[l] += tq[l] * e[c][l];
+            }
         }
     }
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+/// Per lane: Σ_q T_q(y) G[q][c] and Σ_q T'_q(y) G[q][c] for the 4 columns.
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512vl+fma",
+    "x86_64+avx2+fma",
+    "aarch64+neon"
+))]
+fn gradient_block(g: &[f64], degree: usize, y: &[f64; L]) -> ([[f64; L]; 4], [[f64; L]; 4]) {
+    let mut de = [[0.0; L]; 4];
+    let mut dy = [[0.0; L]; 4];
+    let two_y: [f64; L] = std::array::from_fn(|l| 2.0 * y[l]);
+    // T_{q-2}, T_{q-1}; U_{q-2}, U_{q-1} (dT_q/dy = q U_{q-1})
+    let (mut t2, mut t1) = ([1.0; L], *y);
+    let (mut u2, mut u1) = ([0.0; L], [1.0; L]);
+    for q in 0..degree {
+        let (tq, dtq): ([f64; L], [f64; L]) = match q {
+            0 => ([1.0; L], [0.0; L]),
+            1 => (*y, [1.0; L]),
+            _ => {
+                let tn: [f64; L] = std::array::from_fn(|l| two_y[l] * t1[l] - t2[l]);
+                let un: [f64; L] = std::array::from_fn(|l| two_y[l] * u1[l] - u2[l]);
+                t2 = t1;
+                t1 = tn;
+                u2 = u1;
+                u1 = un;
+                (tn, std::array::from_fn(|l| q as f64 * un[l]))
+            }
+        };
+        for c in 0..4 {
+            let gqc = g[4 * q + c];
+            for l in 0..L {
+                de[c][l] += tq[l] * gqc;
+                dy[c][l] += dtq[l] * gqc;
+            }
+        }
+    }
+    (de, dy)
 }
 
 #[cfg(test)]
@@ -353,20 +452,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn recurrences_match_the_trigonometric_definition() {
-        let mut t = vec![0.0; 12];
-        let mut dt = vec![0.0; 12];
-        for &y in &[-0.97, -0.3, 0.0, 0.41, 0.999] {
-            chebyshev_with_derivative(y, &mut t, &mut dt);
-            let th = f64::acos(y);
-            for q in 0..12 {
+    fn lanes_match_the_trigonometric_definition() {
+        let y = [-0.97, -0.3, 0.0, 0.41, 0.999, 0.5, -0.5, 0.77];
+        let degree = 12;
+        for q in 0..degree {
+            // G picks T_q into column 1: de[1] = T_q(y), dy[1] = T'_q(y)
+            let mut g = vec![0.0; 4 * degree];
+            g[4 * q + 1] = 1.0;
+            let (de, dy) = gradient_block(&g, degree, &y);
+            // contract_block with e = (0, 1, 0, 0) leaves T_q(y) in acc[1][q][l]
+            let mut acc = vec![0.0; 4 * degree * L];
+            let mut e = [[0.0; L]; 4];
+            e[1] = [1.0; L];
+            contract_block(&mut acc, degree, &y, &e);
+            for l in 0..L {
+                let th = f64::acos(y[l]);
                 let want = (q as f64 * th).cos();
                 let dwant = q as f64 * (q as f64 * th).sin() / th.sin();
-                assert!((t[q] - want).abs() < 1e-12, "T_{q}({y})");
+                assert!((de[1][l] - want).abs() < 1e-12, "T_{q}({})", y[l]);
                 assert!(
-                    (dt[q] - dwant).abs() < 1e-10 * (1.0 + dwant.abs()),
-                    "T'_{q}({y})"
+                    (acc[(degree + q) * L + l] - want).abs() < 1e-12,
+                    "A T_{q}({})",
+                    y[l]
                 );
+                assert!(
+                    (dy[1][l] - dwant).abs() < 1e-10 * (1.0 + dwant.abs()),
+                    "T'_{q}"
+                );
+                assert_eq!(de[0][l], 0.0);
             }
         }
     }
