@@ -41,6 +41,23 @@ def environments(nloc, rcut, nnei, a=3.615, seed=0):
     return rij, nt, np.zeros(nloc, np.int64)
 
 
+def _stage_a(ev, st, rij, nt, at):
+    """cheb_a of a staged model: the reference evaluator's stage, up to the graph."""
+    class Capture(Exception):
+        pass
+
+    class Session:
+        def run(self, names, feed):
+            raise Capture(feed["cheb_a"])
+
+    m = ev.Model("", Session(), [], 0.0, "type_sel", None, np.float64, {}, st)
+    try:
+        ev._run_staged(m, rij, nt, at)
+    except Capture as c:
+        return c.args[0]
+    raise RuntimeError("the stage did not call the graph")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("models", nargs="+")
@@ -55,7 +72,16 @@ def main(argv=None):
         nnei = sum(json.loads(md["dprs.sel"]))
         rij, nt, at = environments(a.chunk, float(md["dprs.rcut"]), nnei)
         f32 = m.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
-        feed = {"rij": rij.astype(np.float32 if f32 else np.float64), "nbr_type": nt, "atype": at}
+        F = np.float32 if f32 else np.float64
+        if "dprs.stage" in md:
+            # a staged model's graph takes the stage's A (docs/model-contract.md §7),
+            # formed here by the reference evaluator's stage; only the graph is timed
+            from dprs_export import evaluate as ev
+            st = json.loads(md["dprs.stage"])
+            a_in = _stage_a(ev, st, rij, nt, at)
+            feed = {"cheb_a": a_in.astype(F), "atype": at}
+        else:
+            feed = {"rij": rij.astype(F), "nbr_type": nt, "atype": at}
         so = ort.SessionOptions()
         so.intra_op_num_threads = a.threads
         so.inter_op_num_threads = 1

@@ -10,6 +10,9 @@
 //! as graph operators it materialised the basis of every neighbour several
 //! times over, which made the embedding the largest cost of a step.
 
+// The lane loops index several arrays with one counter; iterators would hide that.
+#![allow(clippy::needless_range_loop)]
+
 use crate::environments::Batch;
 use rayon::prelude::*;
 use serde_json::Value;
@@ -35,7 +38,9 @@ pub struct ChebyshevStage {
     sections: Vec<Section>,
     /// Normalisation per (centre type, section): e = (env − davg) / dstd.
     davg: Vec<[f64; 4]>,
-    dstd: Vec<[f64; 4]>,
+    /// 1/dstd: the stage multiplies (a Chebyshev table is no closer than
+    /// 1e-12 to the net, so the last bit of a division does not matter).
+    inv_dstd: Vec<[f64; 4]>,
     max_degree: usize,
 }
 
@@ -135,6 +140,7 @@ impl ChebyshevStage {
             return Err(bad("rcut_smth, rcut or ylim out of range"));
         }
         let max_degree = sections.iter().map(|s| s.degree).max().unwrap_or(1);
+        let inv_dstd = dstd.iter().map(|d| d.map(|x| 1.0 / x)).collect();
         Ok(ChebyshevStage {
             rcut,
             rcut_smth,
@@ -143,7 +149,7 @@ impl ChebyshevStage {
             width,
             sections,
             davg,
-            dstd,
+            inv_dstd,
             max_degree,
         })
     }
@@ -171,15 +177,15 @@ impl ChebyshevStage {
     /// Normalised row e and the basis argument y (clipped), and whether y was
     /// inside the table.
     fn normalise(&self, env: &[f64; 4], t: usize, s: usize) -> ([f64; 4], f64, bool) {
-        let (avg, std) = (
+        let (avg, inv) = (
             &self.davg[t * self.sections.len() + s],
-            &self.dstd[t * self.sections.len() + s],
+            &self.inv_dstd[t * self.sections.len() + s],
         );
         let e = [
-            (env[0] - avg[0]) / std[0],
-            (env[1] - avg[1]) / std[1],
-            (env[2] - avg[2]) / std[2],
-            (env[3] - avg[3]) / std[3],
+            (env[0] - avg[0]) * inv[0],
+            (env[1] - avg[1]) * inv[1],
+            (env[2] - avg[2]) * inv[2],
+            (env[3] - avg[3]) * inv[3],
         ];
         let sec = &self.sections[s];
         let y = (e[0] - sec.mid) * (1.0 / sec.half);
@@ -290,7 +296,7 @@ impl ChebyshevStage {
                     gq[4 * qq + c] = gi[c * w + sec.offset + qq];
                 }
             }
-            let std = self.dstd[ti * self.sections.len() + s];
+            let inv = self.inv_dstd[ti * self.sections.len() + s];
             let mut block = Block::default();
             let mut slots = [0usize; L];
             let mut geo: [Option<Env>; L] = Default::default();
@@ -325,7 +331,7 @@ impl ChebyshevStage {
                             let through_y: f64 = (0..4).map(|c| block.e[c][l] * wy[c][l]).sum();
                             d[0] += through_y / sec.half;
                         }
-                        let denv: [f64; 4] = std::array::from_fn(|c| d[c] / std[c]);
+                        let denv: [f64; 4] = std::array::from_fn(|c| d[c] * inv[c]);
                         let kk = slots[l];
                         let r = &batch.rij[3 * (i * nnei + kk)..3 * (i * nnei + kk) + 3];
                         let dotr = denv[1] * r[0] + denv[2] * r[1] + denv[3] * r[2];
