@@ -29,7 +29,10 @@ fn main() {
         println!("cargo:rerun-if-env-changed={var}");
     }
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
-    let root = manifest.parent().expect("python/ has a parent").to_path_buf();
+    let root = manifest
+        .parent()
+        .expect("python/ has a parent")
+        .to_path_buf();
     for watched in ["lammps-plugin", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }

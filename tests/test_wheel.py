@@ -204,3 +204,5 @@ def test_commands_and_module(installed):
     for f in (dprs_file, export_file):
         assert Path(f).is_relative_to(installed["site"]), f
     assert str(ROOT) not in out.splitlines()[3]
+    path = run([venv / "bin" / "python", "-m", "dprs.plugin"], work, env).strip()
+    assert Path(path) == installed["site"] / "dprs" / "lib" / "libdprs.so", path
