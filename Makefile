@@ -114,7 +114,7 @@ models:
 	bash export/regenerate.sh
 
 clean:
-	rm -rf target build
+	rm -rf target build python/dprs/lib
 
 # --- DeePMD-kit parity, extended (not part of `make test`) -----------------
 # Needs a deepmd-kit 3.2.0 + TensorFlow + torch environment (~7 GB, outside
