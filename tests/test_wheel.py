@@ -35,10 +35,14 @@ MODEL = harness.model("test-any-fp64.onnx")
 
 def clean_env(venv):
     """The environment of a user's shell: no PYTHONPATH, no DPRS_* (no
-    DPRS_ORT_LIB), no ORT_DYLIB_PATH, no LAMMPS_PLUGIN_PATH, no other venv."""
-    drop = ("DPRS_", "PYTHON", "LAMMPS_", "ORT_", "VIRTUAL_ENV", "LD_LIBRARY_PATH")
+    DPRS_ORT_LIB), no ORT_DYLIB_PATH, no LAMMPS_PLUGIN_PATH, no other venv,
+    and no Rust toolchain on PATH (installing the wheel must not need one)."""
+    drop = ("DPRS_", "PYTHON", "LAMMPS_", "ORT_", "VIRTUAL_ENV", "LD_LIBRARY_PATH", "CARGO", "RUST")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
-    env["PATH"] = f"{venv / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}"
+    dirs = [d for d in env.get("PATH", "/usr/bin:/bin").split(":")
+            if d and not any(shutil.which(t, path=d) for t in ("cargo", "rustc"))]
+    env["PATH"] = ":".join([str(venv / "bin")] + dirs)
+    assert shutil.which("cargo", path=env["PATH"]) is None
     return env
 
 
