@@ -33,6 +33,14 @@ fn main() {
         .parent()
         .expect("python/ has a parent")
         .to_path_buf();
+    if !root.join("lammps-plugin").join("Cargo.toml").is_file() {
+        panic!(
+            "the LAMMPS plugin's sources ({}) are missing: build the dprs wheel from a checkout of \
+             the repository (`pip install .`, `pip wheel .` or `make wheel`), not from a source \
+             distribution",
+            root.join("lammps-plugin").display()
+        );
+    }
     for watched in ["lammps-plugin", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
