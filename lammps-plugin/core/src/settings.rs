@@ -53,7 +53,9 @@ impl Default for DeviationSettings {
     }
 }
 
-pub const DEFAULT_CHUNK_ATOMS: usize = 1024;
+/// Small enough that one call's tensors stay in cache and a float64 model of
+/// DeePMD's usual size needs ~0.3 GB; larger chunks were not faster (BENCHMARKS.md).
+pub const DEFAULT_CHUNK_ATOMS: usize = 256;
 
 const KEYWORDS: &str = "threads N, chunk N, device cpu|cuda[:ID], ort_lib PATH, \
      out_freq N, out_file FILE, atomic, relative E, relative_v E";
