@@ -105,6 +105,40 @@ def test_compressed_in_lammps(tmp_path):
         assert relerr(forces, cfg["forces"]) < TOL, extra
 
 
+@pytest.mark.mpi
+def test_compressed_in_lammps_on_two_ranks(tmp_path):
+    """The stage of a compressed model on 2 MPI ranks (ghost neighbours,
+    atoms split between ranks): energy and forces as DeepPot's."""
+    name = "se_e2_a_two_side"
+    comp, _ = export(tmp_path, name, "--compress")
+    ref = np.load(FIXTURES / f"{name}.ref.npz")
+    cfg = list(configs(ref))[-1]
+    data = tmp_path / "conf.data"
+    L, p, R = reference.write_lammps_data(data, cfg["cell"], cfg["pos"], cfg["types"], ntypes=2)
+    text = f"""
+units metal
+atom_style atomic
+atom_modify map array
+read_data {data}
+mass 1 63.546
+mass 2 58.6934
+plugin load {harness.PLUGIN}
+pair_style dprs {comp} chunk 5
+pair_coeff * * Cu Ni
+dump d all custom 1 forces.dump id fx fy fz
+dump_modify d sort id format float %.17g
+run 0
+print "RUN0 $(pe:%.17g)"
+"""
+    proc = harness.run_lmp(text, tmp_path, nprocs=2)
+    assert "2 by" in proc.stdout or "1 by 2" in proc.stdout or "2 MPI" in proc.stdout, \
+        proc.stdout[-2000:]
+    energy = harness.printed(proc.stdout, "RUN0")[0][0]
+    forces = harness.read_dump_forces(tmp_path / "forces.dump") @ R.T
+    assert abs(energy - cfg["energy"]) / abs(cfg["energy"]) < TOL
+    assert relerr(forces, cfg["forces"]) < TOL
+
+
 def test_compressed_short_distance_and_padding(tmp_path):
     """Below rmin the expansion is clipped: outputs stay finite; padding
     slots get exactly zero gradient."""
