@@ -19,7 +19,7 @@ def _deepmd(a):
         compress = None
         if a.compress:
             compress = dict(rmin=a.compress_rmin, tol=a.compress_tol,
-                            max_degree=a.compress_max_degree)
+                            max_pieces=a.compress_max_pieces)
         m, record = convert(a.input, out, precision=a.precision, compress=compress,
                             verify=not a.no_verify)
     except Unsupported as e:
@@ -38,10 +38,12 @@ def _deepmd(a):
     if "dprs.compression" in md:
         import json
         c = json.loads(md["dprs.compression"])
-        degs = sorted({n["degree"] for n in c["nets"]})
+        pieces = sorted({n["pieces"] for n in c["nets"]})
+        terms = c["nets"][0]["terms"]
         worst = max(max(n["value_err"], n["derivative_err"]) for n in c["nets"])
         print(f"dprs-export: compressed {len(c['nets'])} embedding net(s), r >= {c['rmin']} Å: "
-              f"Chebyshev degree {degs}, max relative error {worst:.1e} (value, d/dx)")
+              f"Chebyshev pieces {pieces} of {terms} terms, max relative error {worst:.1e} "
+              "(value, d/dx)")
     print(f"dprs-export: {out}: {summary(record)}")
     return 0
 
@@ -64,15 +66,16 @@ def main(argv=None):
                    help="floating-point type of the ONNX graph (default float64); mixed: "
                         "float64 inputs, geometry and outputs, float32 networks")
     d.add_argument("--compress", action="store_true",
-                   help="replace the se_e2_a embedding nets by Chebyshev expansions in the "
-                        "embedding input (tabulation, like `dp compress`; see "
+                   help="replace the se_e2_a embedding nets by piecewise Chebyshev expansions "
+                        "in the embedding input (tabulation, like `dp compress`; see "
                         "docs/dprs-export.md)")
     d.add_argument("--compress-rmin", type=float, default=1.0, metavar="Å",
                    help="smallest neighbour distance the expansion covers (default 1.0)")
     d.add_argument("--compress-tol", type=float, default=1e-10,
                    help="relative accuracy of the embedding and its derivative (default 1e-10)")
-    d.add_argument("--compress-max-degree", type=int, default=256,
-                   help="highest Chebyshev degree tried (default 256)")
+    d.add_argument("--compress-max-pieces", type=int, default=256,
+                   help="most pieces tried per embedding net (default 256; each piece is a "
+                        "16-term Chebyshev expansion)")
     d.add_argument("--no-verify", action="store_true",
                    help="do not check the written model against DeePMD-kit's own evaluator "
                         "of IN (the default needs deepmd-kit and the model's backend in this "

@@ -1,15 +1,17 @@
 """Compression of DeePMD embedding nets: each net G(x) of the scalar input
 x = (s(r) - davg) / dstd (s = sw(r)/r) is replaced on the range of x reached by
-neighbours at r_min <= r (and by padding) with a Chebyshev expansion
+neighbours at r_min <= r (and by padding) with a piecewise Chebyshev
+expansion: the range is mapped onto y in [-1, 1] and cut into P equal pieces,
+and on piece p, with z in [-1, 1] the position inside it,
 
-    G(x) ~= sum_q c_q T_q(y),  y = (x - mid) / half,  T_q(y) = cos(q acos y),
+    G(x) ~= sum_{q < D} c_{p,q} T_q(z),  T_q(z) = cos(q acos z).
 
-whose degree is raised until G and dG/dx agree with the net to ``tol``
-(relative to their largest magnitude on a dense grid). Because G enters the
-se_e2_a descriptor only through gr = sum_k G(x_k)^T e_k, the graph never forms
-G: it contracts the basis with the environment first, A = sum_k T(y_k) e_k^T
-([Q x 4] per atom), then gr = C^T A. The embedding's cost per neighbour drops
-from ~12k multiply-adds (forward + backward of a [25, 50, 100] net) to ~12 Q.
+D (terms per piece) is fixed, so a neighbour always costs the same few
+multiply-adds whatever the net; a more curved net gets more pieces, which only
+widens the per-atom contraction C^T A (A = sum_k T(z_k) e_k^T, one block of D
+rows per piece). P is doubled until G and dG/dx agree with the net to ``tol``
+(relative to their largest magnitude on a dense grid). The pieces meet to that
+tolerance, not exactly: the energy is continuous to ~tol relative.
 
 Neighbours closer than r_min fall outside the table: y is clipped there (the
 embedding is frozen at its r_min value and the gradient of the clipped part is
@@ -22,7 +24,6 @@ import numpy as np
 
 from .nets import Net, Unsupported, net_numpy
 
-DEGREES = (8, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256)
 ANALYTIC = ("tanh", "gelu", "gelu_tf", "sigmoid", "silu", "none", "linear")
 MARGIN = 0.02   # the range is widened by this fraction each side: |y| <= 1/(1+2*MARGIN)
 
@@ -48,12 +49,43 @@ def cheb_eval(c, y):
     return T @ c, dT @ c
 
 
-def tabulate(net: Net, lo, hi, tol, max_degree):
-    """Chebyshev coefficients for ``net`` on [lo, hi] (x units) with both value
-    and derivative within ``tol``; returns (coeffs [Q, M], mid, half, errors)."""
+PIECE_TERMS = 16          # Chebyshev terms per piece (degree 15)
+PIECES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+
+
+def fit_pieces(f, mid, half, pieces, terms=PIECE_TERMS):
+    """Coefficients [pieces, terms, M] of the piecewise interpolant of f on
+    [mid - half, mid + half] (x units)."""
+    edges = mid + half * np.linspace(-1.0, 1.0, pieces + 1)
+    return np.stack([cheb_fit(f, edges[p], edges[p + 1], terms - 1) for p in range(pieces)])
+
+
+def eval_pieces(c, y):
+    """Values and d/dy of the piecewise expansion at y in [-1, 1]."""
+    P = c.shape[0]
+    u = (y + 1.0) * 0.5 * P
+    p = np.clip(np.floor(u).astype(int), 0, P - 1)
+    z = 2.0 * (u - p) - 1.0
+    v, dv = [], []
+    for k in range(P):
+        sel = p == k
+        if sel.any():
+            vk, dk = cheb_eval(c[k], z[sel])
+            v.append((np.nonzero(sel)[0], vk, dk * P))
+    out_v = np.empty((len(y), c.shape[2]))
+    out_d = np.empty_like(out_v)
+    for idx, vk, dk in v:
+        out_v[idx], out_d[idx] = vk, dk
+    return out_v, out_d
+
+
+def tabulate(net: Net, lo, hi, tol, max_pieces, pieces=None):
+    """Piecewise coefficients for ``net`` on [lo, hi] (x units) with value and
+    derivative within ``tol``: (coeffs [P, D, M], mid, half, errors). With
+    ``pieces`` given, that P is used (and its errors reported)."""
     mid, half = 0.5 * (lo + hi), 0.5 * (hi - lo) * (1 + 2 * MARGIN)
     f = lambda x: net_numpy(net, x)                                   # noqa: E731
-    xs = np.linspace(lo, hi, 4001)
+    xs = np.linspace(lo, hi, 8001)
     g = f(xs[:, None])
     if all(ly["act"] in ANALYTIC for ly in net.layers):
         dg = f(xs[:, None] + 1e-30j).imag / 1e-30                    # complex step: exact
@@ -63,17 +95,18 @@ def tabulate(net: Net, lo, hi, tol, max_degree):
     gs, dgs = np.abs(g).max(), np.abs(dg).max()
     y = (xs - mid) / half
     err = None
-    for deg in DEGREES:
-        if deg > max_degree:
+    for P in ([pieces] if pieces else PIECES):
+        if P > max_pieces:
             break
-        c = cheb_fit(f, mid - half, mid + half, deg)
-        v, dv = cheb_eval(c, y)
+        c = fit_pieces(f, mid, half, P)
+        v, dv = eval_pieces(c, y)
         err = (float(np.abs(v - g).max() / gs), float(np.abs(dv / half - dg).max() / dgs))
-        if max(err) <= tol:
-            return c, mid, half, dict(degree=deg, value=err[0], derivative=err[1])
-    raise Unsupported(f"compression: the embedding net is not within {tol:g} of a Chebyshev "
-                      f"expansion of degree <= {max_degree} on x in [{lo:.4g}, {hi:.4g}] "
-                      f"(errors {err}); raise --compress-max-degree or --compress-tol")
+        if max(err) <= tol or pieces:
+            return c, mid, half, dict(pieces=P, terms=PIECE_TERMS, value=err[0],
+                                      derivative=err[1])
+    raise Unsupported(f"compression: the embedding net is not within {tol:g} of {max_pieces} "
+                      f"Chebyshev pieces of {PIECE_TERMS} terms on x in [{lo:.4g}, {hi:.4g}] "
+                      f"(errors {err}); raise --compress-max-pieces or --compress-tol")
 
 
 def s_of_r(r, rcut_smth, rcut, protection):

@@ -220,7 +220,7 @@ def build(data, precision="float64", model_name=None, compress=None):
     and gradient assembly, float32 networks (embedding, descriptor contraction,
     fitting and their backward).
 
-    ``compress``: None, or dict(rmin=Å, tol=relative, max_degree=int) to replace
+    ``compress``: None, or dict(rmin=Å, tol=relative, max_pieces=int) to replace
     the se_e2_a embedding nets by Chebyshev expansions (see compress.py);
     ``build`` then records what it did in ``build.last_compression``."""
     if precision not in PRECISIONS:
@@ -511,8 +511,9 @@ def _gradient(g, geo, de, ds, inv_std_c, radial, dsw_extra=None):
 
 def _build_compressed(data, desc, fit, model, type_map, sel, sec, rcut, rcut_smth, protection,
                       tf_src, davg, dstd, precision, model_name, opts):
-    """se_e2_a with every embedding net G(x) replaced by a Chebyshev expansion
-    in its input, G(x) ~= C^T T(y), y = (x - mid)/half (compress.py).
+    """se_e2_a with every embedding net G(x) replaced by a piecewise Chebyshev
+    expansion in its input, G(x) ~= C^T T(y) with T nonzero only on the piece
+    of y = (x - mid)/half that x falls in (compress.py).
 
     Because G enters the descriptor only through gr = sum_k G(x_k)^T e_k =
     C^T A with A = sum_k T(y_k) e_k^T, the graph takes A itself: the input
@@ -551,17 +552,21 @@ def _build_compressed(data, desc, fit, model, type_map, sel, sec, rcut, rcut_smt
         hi = float(((smax - davg[:, ks, 0]) / dstd[:, ks, 0]).max())
         nets = [(ti, emb[ti + tt * ntypes]) for ti in range(ntypes)] if two_side \
             else [(None, emb[tt])]
-        fits = [(ti, tabulate(net, lo, hi, opts["tol"], opts["max_degree"])) for ti, net in nets]
-        Q = max(f[0].shape[0] for _, f in fits)
+        fits = [(ti, tabulate(net, lo, hi, opts["tol"], opts["max_pieces"])) for ti, net in nets]
+        # one partition per section: every centre type's net on the most pieces any needs
+        P = max(f[3]["pieces"] for _, f in fits)
+        fits = [(ti, f if f[3]["pieces"] == P else
+                 tabulate(net, lo, hi, opts["tol"], opts["max_pieces"], pieces=P))
+                for (ti, f), (_, net) in zip(fits, nets)]
+        D = fits[0][1][3]["terms"]
+        Q = P * D
         mid, half = fits[0][1][1], fits[0][1][2]
         for ti, (c, _, _, err) in fits:
-            cq = np.zeros((Q, M))
-            cq[:len(c)] = c
-            coef.setdefault(ti, []).append((offset, cq))
-            info.append(dict(section=tt, centre_type=ti, degree=err["degree"], x_range=[lo, hi],
+            coef.setdefault(ti, []).append((offset, c.reshape(Q, M)))
+            info.append(dict(section=tt, centre_type=ti, pieces=P, terms=D, x_range=[lo, hi],
                              value_err=err["value"], derivative_err=err["derivative"]))
         sections.append(dict(type=tt, slots=[int(sec[tt]), int(sec[tt + 1])], offset=offset,
-                             degree=Q, mid=float(mid), half=float(half)))
+                             pieces=P, terms=D, mid=float(mid), half=float(half)))
         offset += Q
     qtot = offset
     stage = dict(kind="se_e2_a_chebyshev", rcut=rcut, rcut_smth=rcut_smth,

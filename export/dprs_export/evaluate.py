@@ -155,22 +155,29 @@ def _run_staged(m, rij, nbr_type, atype):
     cache = []
     for si, sec in enumerate(st["sections"]):
         k0, k1 = sec["slots"]
-        off, Q, mid, half = sec["offset"], sec["degree"], sec["mid"], sec["half"]
+        off, P, D, mid, half = (sec["offset"], sec["pieces"], sec["terms"], sec["mid"],
+                                sec["half"])
         e = (env[:, k0:k1] - davg[atype, si][:, None, :]) / dstd[atype, si][:, None, :]
         y = (e[..., 0] - mid) * (1.0 / half)
         inside = np.abs(y) < st["ylim"]
-        T, dT = _chebyshev(np.clip(y, -st["ylim"], st["ylim"]), Q)            # [N,k,Q]
-        A[:, :, off:off + Q] = np.einsum("nkq,nkc->ncq", T, e)
-        cache.append((k0, k1, off, Q, half, e, inside, T, dT))
+        u = (np.clip(y, -st["ylim"], st["ylim"]) + 1.0) * 0.5 * P
+        piece = np.clip(np.floor(u).astype(int), 0, P - 1)                  # [N,k]
+        T, dT = _chebyshev(2.0 * (u - piece) - 1.0, D)                        # [N,k,D]
+        onehot = (piece[..., None] == np.arange(P)).astype(np.float64)        # [N,k,P]
+        A[:, :, off:off + P * D] = np.einsum("nkp,nkq,nkc->ncpq", onehot, T, e).reshape(
+            nloc, 4, P * D)
+        cache.append((k0, k1, off, P, D, half, e, inside, onehot, T, dT))
     ae, dA = m.session.run(["atom_energy", "dE_dcheb_a"], {
         "cheb_a": np.ascontiguousarray(A, dtype=m.dtype),
         "atype": np.ascontiguousarray(atype, dtype=np.int64)})
     dA = dA.astype(np.float64)
     denv = np.zeros((nloc, nnei, 4))
-    for si, (k0, k1, off, Q, half, e, inside, T, dT) in enumerate(cache):
-        G = dA[:, :, off:off + Q]                                            # [N,4,Q]
-        de = np.einsum("nkq,ncq->nkc", T, G)
-        dx = np.einsum("nkq,ncq,nkc->nk", dT, G, e) / half * inside
+    for si, (k0, k1, off, P, D, half, e, inside, onehot, T, dT) in enumerate(cache):
+        G = dA[:, :, off:off + P * D].reshape(nloc, 4, P, D)
+        Gk = np.einsum("nkp,ncpq->nkcq", onehot, G)                           # each slot's piece
+        de = np.einsum("nkq,nkcq->nkc", T, Gk)
+        # dz/dy = P, dy/dx = 1/half; flat where y was clipped
+        dx = np.einsum("nkq,nkcq,nkc->nk", dT, Gk, e) * (P / half) * inside
         de[..., 0] += dx
         denv[:, k0:k1] = de / dstd[atype, si][:, None, :]
     dot = (denv[..., 1:] * rij).sum(-1)

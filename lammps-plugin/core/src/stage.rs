@@ -17,14 +17,29 @@ use crate::environments::Batch;
 use rayon::prelude::*;
 use serde_json::Value;
 
-/// One neighbour-type section: its slots and its Chebyshev basis.
+/// One neighbour-type section: its slots and its piecewise Chebyshev basis
+/// (`pieces` equal pieces of y in [−1, 1], `terms` polynomials on each).
 #[derive(Debug, Clone)]
 struct Section {
     slots: (usize, usize),
     offset: usize,
-    degree: usize,
+    pieces: usize,
+    terms: usize,
     mid: f64,
     half: f64,
+}
+
+impl Section {
+    fn width(&self) -> usize {
+        self.pieces * self.terms
+    }
+
+    /// The piece y falls in and the position z in [−1, 1] inside it.
+    fn piece(&self, y: f64) -> (usize, f64) {
+        let u = (y + 1.0) * 0.5 * self.pieces as f64;
+        let p = (u.floor().max(0.0) as usize).min(self.pieces - 1);
+        (p, 2.0 * (u - p as f64) - 1.0)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -33,7 +48,7 @@ pub struct ChebyshevStage {
     rcut_smth: f64,
     protection: f64,
     ylim: f64,
-    /// Rows of `A` per centre (sum of the sections' degrees).
+    /// Rows of `A` per centre (sum of the sections' pieces × terms).
     pub width: usize,
     sections: Vec<Section>,
     /// Normalisation per (centre type, section): e = (env − davg) / dstd.
@@ -41,7 +56,7 @@ pub struct ChebyshevStage {
     /// 1/dstd: the stage multiplies (a Chebyshev table is no closer than
     /// 1e-12 to the net, so the last bit of a division does not matter).
     inv_dstd: Vec<[f64; 4]>,
-    max_degree: usize,
+    max_width: usize,
 }
 
 /// Geometry of one real neighbour: the environment row and what its
@@ -92,14 +107,16 @@ impl ChebyshevStage {
                     slot(1).ok_or_else(|| bad("slots"))?,
                 ),
                 offset: s["offset"].as_u64().ok_or_else(|| bad("offset"))? as usize,
-                degree: s["degree"].as_u64().ok_or_else(|| bad("degree"))? as usize,
+                pieces: s["pieces"].as_u64().ok_or_else(|| bad("pieces"))? as usize,
+                terms: s["terms"].as_u64().ok_or_else(|| bad("terms"))? as usize,
                 mid: s["mid"].as_f64().ok_or_else(|| bad("mid"))?,
                 half: s["half"].as_f64().ok_or_else(|| bad("half"))?,
             };
             if sec.slots.0 > sec.slots.1
                 || sec.slots.1 > sel.iter().sum()
-                || sec.offset + sec.degree > width
-                || sec.degree == 0
+                || sec.pieces == 0
+                || sec.terms == 0
+                || sec.offset + sec.width() > width
                 || sec.half <= 0.0
             {
                 return Err(bad("a section outside the model's slots or basis"));
@@ -139,7 +156,7 @@ impl ChebyshevStage {
         if !(rcut_smth < rcut && rcut > 0.0 && ylim > 0.0 && ylim <= 1.0) {
             return Err(bad("rcut_smth, rcut or ylim out of range"));
         }
-        let max_degree = sections.iter().map(|s| s.degree).max().unwrap_or(1);
+        let max_width = sections.iter().map(Section::width).max().unwrap_or(1);
         let inv_dstd = dstd.iter().map(|d| d.map(|x| 1.0 / x)).collect();
         Ok(ChebyshevStage {
             rcut,
@@ -150,7 +167,7 @@ impl ChebyshevStage {
             sections,
             davg,
             inv_dstd,
-            max_degree,
+            max_width,
         })
     }
 
@@ -211,7 +228,7 @@ impl ChebyshevStage {
         a.resize(batch.nloc * 4 * w, 0.0);
         // atoms in parallel on the caller's pool (the pair style's threads)
         a.par_chunks_exact_mut(4 * w).enumerate().for_each_init(
-            || Scratch::new(self.max_degree),
+            || Scratch::new(self.max_width),
             |sc, (i, ai)| self.forward_one(batch, i, ai, sc),
         );
         Ok(())
@@ -222,39 +239,64 @@ impl ChebyshevStage {
         let (nnei, w) = (batch.nnei, self.width);
         let ti = batch.atype[i] as usize;
         for (s, sec) in self.sections.iter().enumerate() {
-            let q = sec.degree;
-            let acc = &mut sc.acc[..4 * q * L];
-            acc.fill(0.0);
+            let d = sec.terms;
+            let per_piece = 4 * d * L;
             let mut padding = 0usize;
             let mut block = Block::default();
+            // neighbours come sorted by distance, so the pieces change rarely:
+            // a block holds neighbours of one piece
+            let flush = |block: &mut Block, sc: &mut Scratch| {
+                if block.n > 0 {
+                    let p = block.piece;
+                    contract_block(
+                        &mut sc.acc[p * per_piece..(p + 1) * per_piece],
+                        d,
+                        &block.y,
+                        &block.e,
+                    );
+                    sc.touched[p] = true;
+                    *block = Block::default();
+                }
+            };
             for k in sec.slots.0..sec.slots.1 {
                 let slot = i * nnei + k;
                 if batch.nbr_type[slot] < 0 {
                     padding += 1;
                     continue;
                 }
-                let d = &batch.rij[3 * slot..3 * slot + 3];
-                let g = self.env([d[0], d[1], d[2]]);
+                let r = &batch.rij[3 * slot..3 * slot + 3];
+                let g = self.env([r[0], r[1], r[2]]);
                 let (e, y, _) = self.normalise(&g.env, ti, s);
-                block.push(y, &e);
-                if block.n == L {
-                    contract_block(acc, q, &block.y, &block.e);
-                    block = Block::default();
+                let (p, z) = sec.piece(y);
+                if block.n == L || (block.n > 0 && block.piece != p) {
+                    flush(&mut block, sc);
                 }
+                block.piece = p;
+                block.push(z, &e);
             }
             if padding > 0 {
                 // an empty slot's row is (0 − davg)/dstd: the same for all of them
                 let (e, y, _) = self.normalise(&[0.0; 4], ti, s);
-                block.push(y, &e.map(|x| x * padding as f64));
+                let (p, z) = sec.piece(y);
+                if block.n == L || (block.n > 0 && block.piece != p) {
+                    flush(&mut block, sc);
+                }
+                block.piece = p;
+                block.push(z, &e.map(|x| x * padding as f64));
             }
-            if block.n > 0 {
-                contract_block(acc, q, &block.y, &block.e);
-            }
-            for c in 0..4 {
-                let row = &mut ai[c * w + sec.offset..c * w + sec.offset + q];
-                for (qq, x) in row.iter_mut().enumerate() {
-                    let lanes = &acc[(c * q + qq) * L..(c * q + qq + 1) * L];
-                    *x = lanes.iter().sum();
+            flush(&mut block, sc);
+            for p in 0..sec.pieces {
+                if !std::mem::take(&mut sc.touched[p]) {
+                    continue;
+                }
+                let acc = &mut sc.acc[p * per_piece..(p + 1) * per_piece];
+                for c in 0..4 {
+                    let row = c * w + sec.offset + p * d;
+                    for (q, x) in ai[row..row + d].iter_mut().enumerate() {
+                        let lanes = &mut acc[(c * d + q) * L..(c * d + q + 1) * L];
+                        *x = lanes.iter().sum();
+                        lanes.fill(0.0);
+                    }
                 }
             }
         }
@@ -277,7 +319,7 @@ impl ChebyshevStage {
             .zip(da.par_chunks_exact(4 * w))
             .enumerate()
             .for_each_init(
-                || Scratch::new(self.max_degree),
+                || Scratch::new(self.max_width),
                 |sc, (i, (oi, gi))| self.backward_one(batch, i, gi, oi, sc),
             );
         Ok(())
@@ -288,65 +330,70 @@ impl ChebyshevStage {
         let (nnei, w) = (batch.nnei, self.width);
         let ti = batch.atype[i] as usize;
         for (s, sec) in self.sections.iter().enumerate() {
-            let q = sec.degree;
-            // dE/dA of the section as [q][4], the layout the lanes read
-            let gq = &mut sc.acc[..4 * q];
+            let d = sec.terms;
+            // dE/dA of the section as [row][4], the layout the lanes read
+            let gq = &mut sc.acc[..4 * sec.width()];
             for c in 0..4 {
-                for qq in 0..q {
-                    gq[4 * qq + c] = gi[c * w + sec.offset + qq];
+                for row in 0..sec.width() {
+                    gq[4 * row + c] = gi[c * w + sec.offset + row];
                 }
             }
+            let gq = &sc.acc[..4 * sec.width()];
             let inv = self.inv_dstd[ti * self.sections.len() + s];
+            // dz/dy = pieces, dy/dx = 1/half
+            let dzdx = sec.pieces as f64 / sec.half;
             let mut block = Block::default();
             let mut slots = [0usize; L];
             let mut geo: [Option<Env>; L] = Default::default();
             let mut inside = [false; L];
-            let mut k = sec.slots.0;
-            loop {
-                let last = k == sec.slots.1;
-                if !last {
-                    let slot = i * nnei + k;
-                    k += 1;
-                    if batch.nbr_type[slot] < 0 {
-                        continue;
+            let mut flush = |block: &mut Block,
+                             slots: &[usize; L],
+                             geo: &[Option<Env>; L],
+                             inside: &[bool; L]| {
+                if block.n == 0 {
+                    return;
+                }
+                let p = block.piece;
+                let (de, wz) = gradient_block(&gq[4 * p * d..4 * (p + 1) * d], d, &block.y);
+                for l in 0..block.n {
+                    let Some(g) = &geo[l] else { continue };
+                    let mut dx = [de[0][l], de[1][l], de[2][l], de[3][l]];
+                    if inside[l] {
+                        // below rmin y is clipped and the energy is flat in r
+                        let through: f64 = (0..4).map(|c| block.e[c][l] * wz[c][l]).sum();
+                        dx[0] += through * dzdx;
                     }
-                    let d = &batch.rij[3 * slot..3 * slot + 3];
-                    let g = self.env([d[0], d[1], d[2]]);
-                    let (e, y, ins) = self.normalise(&g.env, ti, s);
-                    slots[block.n] = k - 1;
-                    inside[block.n] = ins;
-                    geo[block.n] = Some(g);
-                    block.push(y, &e);
-                    if block.n < L {
-                        continue;
+                    let denv: [f64; 4] = std::array::from_fn(|c| dx[c] * inv[c]);
+                    let kk = slots[l];
+                    let r = &batch.rij[3 * (i * nnei + kk)..3 * (i * nnei + kk) + 3];
+                    let dotr = denv[1] * r[0] + denv[2] * r[1] + denv[3] * r[2];
+                    let coef = (denv[0] * g.da + dotr * g.db) * (1.0 / g.r);
+                    let o = &mut oi[3 * kk..3 * kk + 3];
+                    for x in 0..3 {
+                        o[x] = denv[x + 1] * g.b + r[x] * coef;
                     }
                 }
-                if block.n > 0 {
-                    let (de, wy) = gradient_block(gq, q, &block.y);
-                    for l in 0..block.n {
-                        let Some(g) = &geo[l] else { continue };
-                        let mut d = [de[0][l], de[1][l], de[2][l], de[3][l]];
-                        if inside[l] {
-                            // below rmin y is clipped and the energy is flat in r
-                            let through_y: f64 = (0..4).map(|c| block.e[c][l] * wy[c][l]).sum();
-                            d[0] += through_y / sec.half;
-                        }
-                        let denv: [f64; 4] = std::array::from_fn(|c| d[c] * inv[c]);
-                        let kk = slots[l];
-                        let r = &batch.rij[3 * (i * nnei + kk)..3 * (i * nnei + kk) + 3];
-                        let dotr = denv[1] * r[0] + denv[2] * r[1] + denv[3] * r[2];
-                        let coef = (denv[0] * g.da + dotr * g.db) * (1.0 / g.r);
-                        let o = &mut oi[3 * kk..3 * kk + 3];
-                        for x in 0..3 {
-                            o[x] = denv[x + 1] * g.b + r[x] * coef;
-                        }
-                    }
-                    block = Block::default();
+                *block = Block::default();
+            };
+            for k in sec.slots.0..sec.slots.1 {
+                let slot = i * nnei + k;
+                if batch.nbr_type[slot] < 0 {
+                    continue;
                 }
-                if last {
-                    break;
+                let r = &batch.rij[3 * slot..3 * slot + 3];
+                let g = self.env([r[0], r[1], r[2]]);
+                let (e, y, ins) = self.normalise(&g.env, ti, s);
+                let (p, z) = sec.piece(y);
+                if block.n == L || (block.n > 0 && block.piece != p) {
+                    flush(&mut block, &slots, &geo, &inside);
                 }
+                slots[block.n] = k;
+                inside[block.n] = ins;
+                geo[block.n] = Some(g);
+                block.piece = p;
+                block.push(z, &e);
             }
+            flush(&mut block, &slots, &geo, &inside);
         }
     }
 }
@@ -355,9 +402,11 @@ impl ChebyshevStage {
 /// independent chains hide each other's latency and vectorise.
 const L: usize = 8;
 
+/// Up to L neighbours on one piece: their positions z in it and rows e.
 #[derive(Default)]
 struct Block {
     n: usize,
+    piece: usize,
     y: [f64; L],
     e: [[f64; L]; 4],
 }
@@ -373,14 +422,18 @@ impl Block {
 }
 
 struct Scratch {
-    /// Per-lane partial sums of A, [4][q][L] (forward); dE/dA as [q][4] (backward).
+    /// Per-lane partial sums of A, [piece][4][terms][L] (forward, zero between
+    /// uses); dE/dA of a section as [row][4] (backward).
     acc: Vec<f64>,
+    /// Pieces of the current section with partial sums in `acc`.
+    touched: Vec<bool>,
 }
 
 impl Scratch {
-    fn new(max_degree: usize) -> Scratch {
+    fn new(max_width: usize) -> Scratch {
         Scratch {
-            acc: vec![0.0; 4 * max_degree * L],
+            acc: vec![0.0; 4 * max_width * L],
+            touched: vec![false; max_width],
         }
     }
 }
@@ -488,6 +541,30 @@ mod tests {
                 assert_eq!(de[0][l], 0.0);
             }
         }
+    }
+
+    #[test]
+    fn pieces_cover_y_and_z_spans_each() {
+        let sec = Section {
+            slots: (0, 1),
+            offset: 0,
+            pieces: 4,
+            terms: 16,
+            mid: 0.0,
+            half: 1.0,
+        };
+        for (y, p, z) in [
+            (-1.0, 0, -1.0),
+            (-0.75, 0, 0.0),
+            (-0.5, 1, -1.0),
+            (0.999, 3, 0.996),
+        ] {
+            let (gp, gz) = sec.piece(y);
+            assert_eq!(gp, p, "{y}");
+            assert!((gz - z).abs() < 1e-12, "{y}: {gz}");
+        }
+        // the last piece is closed at y = 1
+        assert_eq!(sec.piece(1.0), (3, 1.0));
     }
 
     #[test]
