@@ -75,7 +75,7 @@ def main(argv=None):
                    help="relative accuracy of the embedding and its derivative (default 1e-10)")
     d.add_argument("--compress-max-pieces", type=int, default=256,
                    help="most pieces tried per embedding net (default 256; each piece is a "
-                        "16-term Chebyshev expansion)")
+                        "32-term Chebyshev expansion)")
     d.add_argument("--no-verify", action="store_true",
                    help="do not check the written model against DeePMD-kit's own evaluator "
                         "of IN (the default needs deepmd-kit and the model's backend in this "

@@ -6,7 +6,7 @@ and on piece p, with z in [-1, 1] the position inside it,
 
     G(x) ~= sum_{q < D} c_{p,q} T_q(z),  T_q(z) = cos(q acos z).
 
-D (terms per piece) is fixed, so a neighbour always costs the same few
+D (terms per piece, 32) is fixed, so a neighbour always costs the same few
 multiply-adds whatever the net; a more curved net gets more pieces, which only
 widens the per-atom contraction C^T A (A = sum_k T(z_k) e_k^T, one block of D
 rows per piece). P is doubled until G and dG/dx agree with the net to ``tol``
@@ -41,15 +41,28 @@ def cheb_fit(f, lo, hi, deg):
 
 
 def cheb_eval(c, y):
-    """Values and d/dy of the expansion at y (1-D), [len(y), M] each."""
-    th = np.arccos(y)[:, None]
-    q = np.arange(len(c))[None, :]
-    T = np.cos(q * th)
-    dT = q * np.sin(q * th) / np.sin(th)
-    return T @ c, dT @ c
+    """Values and d/dy of the expansion at y (1-D), [len(y), M] each; by the
+    three-term recurrences (dT_q/dy = q U_{q-1}), exact up to round-off at
+    y = +-1 too, where the trigonometric form divides by sin(acos y) = 0."""
+    n = len(c)
+    T = np.empty((len(y), n))
+    U = np.empty((len(y), n))            # U_{q-1} in column q
+    T[:, 0], U[:, 0] = 1.0, 0.0
+    if n > 1:
+        T[:, 1], U[:, 1] = y, 1.0
+    if n > 2:
+        U[:, 2] = 2 * y
+    for q in range(2, n):
+        T[:, q] = 2 * y * T[:, q - 1] - T[:, q - 2]
+    for q in range(3, n):
+        U[:, q] = 2 * y * U[:, q - 1] - U[:, q - 2]
+    return T @ c, (U * np.arange(n)) @ c
 
 
-PIECE_TERMS = 16          # Chebyshev terms per piece (degree 15)
+# Chebyshev terms per piece: what a neighbour costs. 32 balances that cost
+# against the width of the per-atom contraction (pieces x terms): on a trained
+# [25, 50, 100] net, 16/24/32/48 terms need 16/8/4/2 pieces at 1e-10.
+PIECE_TERMS = 32
 PIECES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 
@@ -79,7 +92,7 @@ def eval_pieces(c, y):
     return out_v, out_d
 
 
-def tabulate(net: Net, lo, hi, tol, max_pieces, pieces=None):
+def tabulate(net: Net, lo, hi, tol, max_pieces, pieces=None, terms=PIECE_TERMS):
     """Piecewise coefficients for ``net`` on [lo, hi] (x units) with value and
     derivative within ``tol``: (coeffs [P, D, M], mid, half, errors). With
     ``pieces`` given, that P is used (and its errors reported)."""
@@ -98,14 +111,14 @@ def tabulate(net: Net, lo, hi, tol, max_pieces, pieces=None):
     for P in ([pieces] if pieces else PIECES):
         if P > max_pieces:
             break
-        c = fit_pieces(f, mid, half, P)
+        c = fit_pieces(f, mid, half, P, terms)
         v, dv = eval_pieces(c, y)
         err = (float(np.abs(v - g).max() / gs), float(np.abs(dv / half - dg).max() / dgs))
         if max(err) <= tol or pieces:
-            return c, mid, half, dict(pieces=P, terms=PIECE_TERMS, value=err[0],
+            return c, mid, half, dict(pieces=P, terms=terms, value=err[0],
                                       derivative=err[1])
     raise Unsupported(f"compression: the embedding net is not within {tol:g} of {max_pieces} "
-                      f"Chebyshev pieces of {PIECE_TERMS} terms on x in [{lo:.4g}, {hi:.4g}] "
+                      f"Chebyshev pieces of {terms} terms on x in [{lo:.4g}, {hi:.4g}] "
                       f"(errors {err}); raise --compress-max-pieces or --compress-tol")
 
 
