@@ -15,19 +15,15 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from profile_ort import environments  # noqa: E402
 
 
 def run(path, rij, nt, at):
-    m = onnx.load(path)
-    f32 = m.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
-    s = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    e, g = s.run(["atom_energy", "dE_drij"],
-                 {"rij": rij.astype(np.float32 if f32 else np.float64), "nbr_type": nt, "atype": at})
-    return e.astype(np.float64), g.astype(np.float64)
+    # the reference evaluator's model call: a staged (compressed) model's stage included
+    from dprs_export.evaluate import run_model
+    return run_model(path, rij, nt, at)
 
 
 def main():
