@@ -6,14 +6,18 @@
 # 1. builds the plugin (make plugin) and snapshots build/lib/libdprs.so;
 # 2. uses $DEEPMD_VENV (default .venv-deepmd, created with `make venv-deepmd`):
 #    deepmd-kit 3.2.0 + tensorflow-cpu;
-# 3. trains (a few steps: weights do not matter, the architecture does) the
-#    reference model -- se_e2_a, rcut 6, sel 100, embedding [25,50,100], axis 16,
-#    fitting [240,240,240], 1-type Cu -- freezes it and `dp compress`es it
-#    (bench/deepmd/prepare.py; reused if $WORK already has them);
+# 3. trains the reference model on EAM-labelled Cu frames until its force
+#    error has levelled off (a trained net: the compressions' cost and accuracy
+#    depend on its curvature) -- se_e2_a, rcut 6, sel 100, embedding
+#    [25,50,100], axis 16, fitting [240,240,240], 1-type Cu -- freezes it and
+#    `dp compress`es it (bench/deepmd/prepare.py, ~15 min on 2 cores; reused if
+#    $WORK already has them);
 # 4. converts model.pb with dprs-export, one .onnx per dprs variant ($DPRS_VARIANTS);
-# 5. runs in.cu8000 (8000-atom fcc Cu, 2 warm-up + 20 NVT steps) with every
+# 5. runs in.cu8000 (8000-atom fcc Cu, 2 warm-up + --steps NVT steps) with every
 #    variant, interleaved, at 1 and 2 MPI ranks (bench/deepmd/bench.py) and
-#    prints the table (also in $WORK/table.md, every run in $WORK/runs.jsonl).
+#    prints the table (also in $WORK/table.md, every run in $WORK/runs.jsonl),
+#    after the accuracy of every variant against DeepPot (bench/deepmd/accuracy.py,
+#    $WORK/accuracy.txt).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -51,6 +55,13 @@ for spec in "${dv[@]}"; do
   PYTHONPATH=$ROOT/export TF_CPP_MIN_LOG_LEVEL=3 "$DPY" -m dprs_export deepmd "$WORK/work/model.pb" -o "$onnx" $opts 2>&1 | grep -v implib-gen
   args+=(--variant "$name=dprs:$onnx${words:+:$words}")
 done
+
+# accuracy of every variant against DeepPot on the uncompressed model
+onnx_files=()
+for spec in "${dv[@]}"; do [ -n "$spec" ] && onnx_files+=("$WORK/work/${spec%%=*}.onnx"); done
+PYTHONPATH=$ROOT/export TF_CPP_MIN_LOG_LEVEL=3 "$DPY" bench/deepmd/accuracy.py "$WORK" \
+  "$WORK/work/model.pb" "$WORK/work/model-compressed.pb" "${onnx_files[@]}" 2>&1 \
+  | grep -E '^(model|dprs)' | tee "$WORK/accuracy.txt"
 
 uptime
 "$ROOT/.venv/bin/python" bench/deepmd/bench.py --work "$WORK/runs" --deepmd-site "$SITE" \
