@@ -1,0 +1,442 @@
+//! In-situ analysis: what the LAMMPS fix `dprs/diffusion` feeds sample by
+//! sample. The same accumulators as `postproc msd` / `postproc vdos`
+//! ([`WindowedMsd`] holds the MSD within a bounded lag window, exactly as
+//! `MsdCollector` computes it from a dump; [`VacfCollector`] is the one
+//! postproc uses), the same D fit ([`diffusion::estimate`]), and files with
+//! the names, columns and JSON keys postproc writes (msd.csv, msd.json,
+//! vacf.csv, vdos.csv, vdos.json), each written atomically.
+
+use crate::analysis::diffusion::{self, DEstimate, FitWindow};
+use crate::analysis::msd::{GroupMsd, Msd};
+use crate::analysis::select::Selection;
+use crate::analysis::vacf::{self, VacfCollector};
+use crate::analysis::window::WindowedMsd;
+use crate::error::{Error, Result};
+use crate::frame::{Cell, Frame};
+use crate::out::{num, write_csv, write_json};
+use crate::units::{A2_PER_PS_IN_CM2_PER_S as CM, A2_PER_PS_IN_M2_PER_S as M};
+use serde_json::{json, Map, Value};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The planes D is reported for, as postproc does.
+pub const PLANES: [(&str, &[usize]); 7] = [
+    ("x", &[0]),
+    ("y", &[1]),
+    ("z", &[2]),
+    ("xy", &[0, 1]),
+    ("xz", &[0, 2]),
+    ("yz", &[1, 2]),
+    ("total", &[0, 1, 2]),
+];
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Output folder (created if missing).
+    pub out: PathBuf,
+    /// Time between samples, ps.
+    pub dt: f64,
+    /// Longest MSD lag, samples.
+    pub msd_lag: usize,
+    /// Samples per time block for the error of D (0: no error bar).
+    pub block_len: usize,
+    /// Fit window of D, samples.
+    pub fit: FitWindow,
+    /// Longest VACF lag, samples (None: no VACF).
+    pub vacf_lag: Option<usize>,
+    /// Also report every atom type separately.
+    pub by_type: bool,
+}
+
+/// The positions and velocities of one sample, as LAMMPS holds them.
+pub struct Sample<'a> {
+    pub step: u64,
+    pub ids: &'a [u64],
+    pub types: &'a [u32],
+    /// Wrapped positions, Å.
+    pub x: &'a [[f64; 3]],
+    /// Image flags.
+    pub image: &'a [[i32; 3]],
+    pub v: &'a [[f64; 3]],
+    /// Box origin, edge lengths (lx, ly, lz) and tilts (xy, xz, yz).
+    pub boxlo: [f64; 3],
+    pub len: [f64; 3],
+    pub tilt: [f64; 3],
+}
+
+struct State {
+    ids: Arc<Vec<u64>>,
+    types: Arc<Vec<u32>>,
+    sel: Selection,
+    msd: WindowedMsd,
+    vacf: Option<VacfCollector>,
+}
+
+pub struct Insitu {
+    cfg: Config,
+    state: Option<State>,
+    first_step: u64,
+    last_step: u64,
+    order: Vec<usize>,
+}
+
+fn d_entry(d: &DEstimate) -> Value {
+    json!({
+        "value": num(d.value),
+        "stderr": num(d.stderr),
+        "ci95": [num(d.ci95[0]), num(d.ci95[1])],
+        "value_m2_s": num(d.value * M),
+        "stderr_m2_s": num(d.stderr * M),
+        "value_cm2_s": num(d.value * CM),
+        "stderr_cm2_s": num(d.stderr * CM),
+        "blocks": d.blocks.iter().map(|&v| num(v)).collect::<Vec<_>>(),
+    })
+}
+
+fn prefix(name: &str) -> String {
+    if name == "all" {
+        String::new()
+    } else {
+        format!("{name}_")
+    }
+}
+
+impl Insitu {
+    pub fn new(cfg: Config) -> Result<Insitu> {
+        if !(cfg.dt.is_finite() && cfg.dt > 0.0) {
+            return Err(Error::Invalid(format!(
+                "time between samples {} ps",
+                cfg.dt
+            )));
+        }
+        if cfg.fit.to > cfg.msd_lag || cfg.fit.from >= cfg.fit.to {
+            return Err(Error::Invalid(format!(
+                "the fit window (lags {} to {} samples) must lie inside the MSD lags 0..{}",
+                cfg.fit.from, cfg.fit.to, cfg.msd_lag
+            )));
+        }
+        if cfg.block_len > 0 && cfg.block_len <= cfg.fit.to {
+            return Err(Error::Invalid(format!(
+                "a time block ({} samples) must be longer than the fit window ({} samples)",
+                cfg.block_len, cfg.fit.to
+            )));
+        }
+        std::fs::create_dir_all(&cfg.out).map_err(|e| Error::io(&cfg.out, e))?;
+        Ok(Insitu {
+            cfg,
+            state: None,
+            first_step: 0,
+            last_step: 0,
+            order: Vec::new(),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    pub fn n_samples(&self) -> usize {
+        self.state.as_ref().map_or(0, |s| s.msd.n_samples())
+    }
+
+    /// Bytes held by the accumulators.
+    pub fn bytes(&self) -> usize {
+        self.state.as_ref().map_or(0, |s| {
+            s.msd.bytes() + s.vacf.as_ref().map_or(0, |v| v.bytes()) + s.ids.len() * 12
+        })
+    }
+
+    /// Adds one sample (atoms in any order; sorted by id here).
+    pub fn push(&mut self, s: &Sample) -> Result<()> {
+        let n = s.ids.len();
+        if s.types.len() != n || s.x.len() != n || s.image.len() != n || s.v.len() != n {
+            return Err(Error::Invalid("sample arrays of different lengths".into()));
+        }
+        self.order.clear();
+        self.order.extend(0..n);
+        self.order.sort_unstable_by_key(|&i| s.ids[i]);
+        let cell = Cell::triclinic(s.boxlo, s.len, s.tilt);
+        // Unwrapped as the dump reader does it for x y z ix iy iz.
+        let pos: Vec<[f64; 3]> = self
+            .order
+            .iter()
+            .map(|&i| {
+                let im = s.image[i];
+                let d = cell.frac_to_vec([im[0] as f64, im[1] as f64, im[2] as f64]);
+                let r = s.x[i];
+                [r[0] + d[0], r[1] + d[1], r[2] + d[2]]
+            })
+            .collect();
+        let vel: Vec<[f64; 3]> = self.order.iter().map(|&i| s.v[i]).collect();
+        if self.state.is_none() {
+            if n == 0 {
+                return Err(Error::Invalid("the group has no atoms".into()));
+            }
+            let ids: Vec<u64> = self.order.iter().map(|&i| s.ids[i]).collect();
+            if ids.windows(2).any(|w| w[0] == w[1]) {
+                return Err(Error::Invalid("two atoms share an id".into()));
+            }
+            let types: Vec<u32> = self.order.iter().map(|&i| s.types[i]).collect();
+            let sel = Selection::new(&ids, &types, None, None, self.cfg.by_type)?;
+            let keep = self.cfg.fit.to;
+            let msd = WindowedMsd::new(&sel, &types, self.cfg.msd_lag, self.cfg.block_len, keep)?;
+            let vacf = self.cfg.vacf_lag.map(|l| VacfCollector::new(&sel, l));
+            self.first_step = s.step;
+            self.state = Some(State {
+                ids: Arc::new(ids),
+                types: Arc::new(types),
+                sel,
+                msd,
+                vacf,
+            });
+        }
+        let st = self.state.as_mut().expect("set above");
+        if n != st.ids.len()
+            || self
+                .order
+                .iter()
+                .zip(st.ids.iter())
+                .any(|(&i, &id)| s.ids[i] != id)
+        {
+            return Err(Error::Invalid(format!(
+                "the atoms of the group changed at step {} ({} atoms, {} at the first sample): \
+                 the group must keep the same atoms (no atoms lost, deleted or added)",
+                s.step,
+                n,
+                st.ids.len()
+            )));
+        }
+        let frame = Frame {
+            index: st.msd.n_samples(),
+            step: s.step,
+            cell,
+            ids: st.ids.clone(),
+            types: st.types.clone(),
+            pos,
+            vel: Some(vel),
+        };
+        st.msd.push(&frame);
+        if let Some(v) = st.vacf.as_mut() {
+            v.push(&frame)?;
+        }
+        self.last_step = s.step;
+        Ok(())
+    }
+
+    fn msd(&self) -> Option<Msd> {
+        self.state.as_ref().and_then(|s| s.msd.msd().ok())
+    }
+
+    fn d_of(&self, g: &GroupMsd, axes: &[usize]) -> DEstimate {
+        let full = GroupMsd::combined(&g.axes, axes);
+        let blocks: Vec<Vec<f64>> = g
+            .blocks
+            .iter()
+            .map(|b| GroupMsd::combined(b, axes))
+            .collect();
+        diffusion::estimate(&full, &blocks, axes.len(), self.cfg.fit, self.cfg.dt)
+    }
+
+    /// D_x, D_y, D_z, D (Å²/ps) of all atoms so far; NaN until the MSD reaches
+    /// the end of the fit window.
+    pub fn d_so_far(&self) -> [f64; 4] {
+        let mut out = [f64::NAN; 4];
+        let Some(m) = self.msd() else { return out };
+        let g = &m.groups[0];
+        if g.axes[0].len() <= self.cfg.fit.to {
+            return out;
+        }
+        for (o, axes) in out.iter_mut().zip([&[0][..], &[1], &[2], &[0, 1, 2]]) {
+            *o = diffusion::slope(
+                &GroupMsd::combined(&g.axes, axes),
+                self.cfg.fit,
+                self.cfg.dt,
+            ) / (2.0 * axes.len() as f64);
+        }
+        out
+    }
+
+    fn common(&self, extra: Value) -> Value {
+        let mut v = json!({
+            "files": [],
+            "coordinates": "in situ: positions unwrapped with image flags (x + image·box)",
+            "warnings": [],
+            "insitu": {
+                "first_step": self.first_step,
+                "last_step": self.last_step,
+                "samples": self.n_samples(),
+                "memory_bytes": self.bytes(),
+            },
+        });
+        if let (Value::Object(a), Value::Object(b)) = (&mut v, extra) {
+            for (k, x) in b {
+                a.insert(k, x);
+            }
+        }
+        v
+    }
+
+    /// Writes what there is so far (each file atomically); does nothing
+    /// before two samples.
+    pub fn write(&self) -> Result<()> {
+        let Some(st) = self.state.as_ref() else {
+            return Ok(());
+        };
+        if st.msd.n_samples() < 2 {
+            return Ok(());
+        }
+        self.write_msd()?;
+        if let Some(v) = st.vacf.as_ref() {
+            if st.msd.n_samples() >= 2 {
+                self.write_vdos(v, &st.sel)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_msd(&self) -> Result<()> {
+        let msd = self.msd().expect("two samples at least");
+        let (dt, w) = (self.cfg.dt, self.cfg.fit);
+        let t = msd.groups[0].axes[0].len();
+        let time: Vec<f64> = (0..t).map(|k| k as f64 * dt).collect();
+        let fitted = t > w.to;
+        let mut cols: Vec<(String, Vec<f64>)> = Vec::new();
+        let mut groups = Map::new();
+        let mut top = Value::Null;
+        for g in &msd.groups {
+            let p = prefix(&g.name);
+            let mut d = Map::new();
+            for (name, axes) in PLANES {
+                let col = if name == "total" {
+                    format!("{p}msd_A2")
+                } else {
+                    format!("{p}msd_{name}_A2")
+                };
+                cols.push((col, GroupMsd::combined(&g.axes, axes)));
+                if fitted {
+                    d.insert(name.to_string(), d_entry(&self.d_of(g, axes)));
+                }
+            }
+            let entry = json!({"n_atoms": g.n_atoms, "D": Value::Object(d)});
+            if g.name == "all" {
+                top = entry.clone();
+            }
+            groups.insert(g.name.clone(), entry);
+        }
+        let mut table: Vec<(String, &[f64])> = vec![("time_ps".into(), &time)];
+        table.extend(cols.iter().map(|(n, c)| (n.clone(), c.as_slice())));
+        write_csv(&self.cfg.out.join("msd.csv"), &table)?;
+        let all = &msd.groups[0];
+        let mut summary = self.common(json!({
+            "D": top["D"],
+            "fit": {"from_ps": w.from as f64 * dt, "to_ps": w.to as f64 * dt, "default": false},
+            "n_atoms": all.n_atoms,
+            "n_frames": msd.n_frames,
+            "dt_ps": dt,
+            "max_lag_ps": self.cfg.msd_lag as f64 * dt,
+            "blocks": all.blocks.len(),
+            "block_ps": msd.block_len as f64 * dt,
+            "uncertainty": "stderr = standard deviation of the D fitted in each time block / sqrt(blocks); \
+                            ci95 = value ± t(0.975, blocks-1)·stderr",
+            "units": {"D": "A^2/ps", "value_m2_s": "m^2/s", "value_cm2_s": "cm^2/s"},
+            "groups": Value::Object(groups),
+        }));
+        let mut warnings = Vec::new();
+        if !fitted {
+            warnings.push(format!(
+                "no D yet: {} samples, and the fit window ends at lag {} samples",
+                msd.n_frames, w.to
+            ));
+        } else if all.blocks.len() < 2 {
+            warnings.push(format!(
+                "no error bar for D: {} finished time block(s) of {} samples; at least 2 are needed",
+                all.blocks.len(),
+                msd.block_len
+            ));
+        }
+        summary["warnings"] = json!(warnings);
+        write_json(&self.cfg.out.join("msd.json"), &summary)
+    }
+
+    fn write_vdos(&self, c: &VacfCollector, sel: &Selection) -> Result<()> {
+        let v = c.clone().finish(sel, self.cfg.dt)?;
+        let dt = v.dt;
+        let mut vacf_cols: Vec<(String, Vec<f64>)> = Vec::new();
+        let mut vdos_cols: Vec<(String, Vec<f64>)> = Vec::new();
+        let mut groups = Map::new();
+        let mut freq = Vec::new();
+        let mut first = Value::Null;
+        for g in &v.groups {
+            let v0: f64 = g.phi.iter().map(|p| p[0]).sum();
+            if !(v0 > 0.0 && v0.is_finite()) {
+                return Err(Error::Invalid(format!(
+                    "{}: <v^2> = {v0} Å²/ps²: the VDOS cannot be normalised (atoms at rest?)",
+                    g.name
+                )));
+            }
+            let spec = vacf::vdos(&g.phi, dt, 3.0 / v0);
+            let p = prefix(&g.name);
+            let d0: Vec<f64> = g.phi.iter().map(|p| vacf::d_from_f0(p, dt)).collect();
+            let gk: Vec<f64> = g.phi.iter().map(|p| vacf::green_kubo(p, dt)).collect();
+            let lags = g.phi[0].len();
+            let mean_phi: Vec<f64> = (0..lags)
+                .map(|k| (g.phi[0][k] + g.phi[1][k] + g.phi[2][k]) / 3.0)
+                .collect();
+            let run = vacf::running_integral(&mean_phi, dt);
+            vacf_cols.push((format!("{p}vacf_A2_ps2"), mean_phi));
+            for (a, ax) in ["x", "y", "z"].iter().enumerate() {
+                vacf_cols.push((format!("{p}vacf_{ax}_A2_ps2"), g.phi[a].clone()));
+            }
+            vacf_cols.push((format!("{p}green_kubo_A2_ps"), run));
+            vdos_cols.push((format!("{p}vdos_per_THz"), spec.total.clone()));
+            for (a, ax) in ["x", "y", "z"].iter().enumerate() {
+                vdos_cols.push((format!("{p}vdos_{ax}_per_THz"), spec.axes[a].clone()));
+            }
+            let entry = json!({
+                "n_atoms": g.n_atoms,
+                "D_from_F0": num(d0.iter().sum::<f64>() / 3.0),
+                "D_green_kubo": num(gk.iter().sum::<f64>() / 3.0),
+                "peak_THz": vacf::peak(&spec.freq_thz, &spec.total).map(num),
+                "D_from_F0_axes": {"x": num(d0[0]), "y": num(d0[1]), "z": num(d0[2])},
+                "D_green_kubo_axes": {"x": num(gk[0]), "y": num(gk[1]), "z": num(gk[2])},
+                "integral": num(vacf::integral(&spec.freq_thz, &spec.total)),
+                "normalisation": "kinetic: m/kT = 3/<v^2>",
+            });
+            if g.name == "all" {
+                first = entry.clone();
+            }
+            groups.insert(g.name.clone(), entry);
+            if freq.is_empty() {
+                freq = spec.freq_thz.clone();
+            }
+        }
+        let time: Vec<f64> = (0..v.groups[0].phi[0].len())
+            .map(|k| k as f64 * dt)
+            .collect();
+        let mut t: Vec<(String, &[f64])> = vec![("time_ps".into(), &time)];
+        t.extend(vacf_cols.iter().map(|(n, c)| (n.clone(), c.as_slice())));
+        write_csv(&self.cfg.out.join("vacf.csv"), &t)?;
+        let mut t: Vec<(String, &[f64])> = vec![("freq_THz".into(), &freq)];
+        t.extend(vdos_cols.iter().map(|(n, c)| (n.clone(), c.as_slice())));
+        write_csv(&self.cfg.out.join("vdos.csv"), &t)?;
+        let mut summary = first;
+        if let (Value::Object(a), Value::Object(b)) = (
+            &mut summary,
+            self.common(json!({
+                "n_atoms": v.groups[0].n_atoms,
+                "n_frames": v.n_samples,
+                "dt_ps": dt,
+                "max_lag_ps": (time.len() - 1) as f64 * dt,
+                "temperature_K": null,
+                "velocities": v.source.describe(),
+                "units": {"D_from_F0": "A^2/ps", "D_green_kubo": "A^2/ps", "peak_THz": "THz", "vdos": "1/THz"},
+                "groups": Value::Object(groups),
+            })),
+        ) {
+            for (k, x) in b {
+                a.insert(k, x);
+            }
+        }
+        write_json(&self.cfg.out.join("vdos.json"), &summary)
+    }
+}
