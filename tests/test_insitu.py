@@ -1,0 +1,205 @@
+"""fix dprs/diffusion against postproc on a dump of the same run.
+
+One LAMMPS run (an argon-like Lennard-Jones liquid in metal units, 500 atoms
+of two types, so that the dynamics is cheap: this tests the analysis, not a
+force field) carries the fix and a dump of the same atoms at the same steps
+(`id type x y z ix iy iz vx vy vz`, full precision, not sorted by id). postproc
+reads the dump with the same lag window, fit window and time blocks; the
+fix's files must equal postproc's to round-off: MSD per axis and type, D with
+its block errors, VACF, VDOS. At 1 and 2 MPI ranks (each against the dump of
+its own run). Also: the thermo vector is the D of msd.json, the memory the
+fix holds grows only by the finished blocks' fit-window curves, files written
+every M steps survive a run that dies, and bad input gets a clear error."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import harness
+
+POSTPROC = Path(os.environ.get("DPRS_POSTPROC", harness.ROOT / "build" / "bin" / "postproc"))
+
+EVERY = 5          # steps between samples (fix) and frames (dump)
+DT = 0.002         # ps per step
+MAX_LAG = 0.5      # ps: the MSD lag window (50 samples)
+FIT = (0.1, 0.5)   # ps
+BLOCK = 2.0        # ps: 200 samples; 801 samples = 4 whole blocks
+VACF_LAG = 0.4     # ps
+STEPS = 2000       # per run; two runs
+SAMPLES = 2 * STEPS // EVERY + 1
+
+SETUP = f"""
+plugin load {harness.PLUGIN}
+units metal
+atom_style atomic
+boundary p p p
+atom_modify map array
+lattice fcc 5.8
+region box block 0 5 0 5 0 5
+create_box 2 box
+create_atoms 1 box
+set group all type/fraction 2 0.3 12345
+mass * 39.948
+pair_style lj/cut 8.5
+pair_coeff * * 0.0104 3.4
+neighbor 1.0 bin
+timestep {DT}
+velocity all create 300 4928459 mom yes rot no dist gaussian
+fix nvt all nvt temp 150 150 0.2
+thermo 1000
+"""
+
+RUN = SETUP + f"""
+run 500
+reset_timestep 0
+fix d all dprs/diffusion {EVERY} file insitu msd max_lag {MAX_LAG} fit {FIT[0]} {FIT[1]} &
+    block {BLOCK} vacf max_lag {VACF_LAG}
+dump dd all custom {EVERY} dump.lammpstrj id type x y z ix iy iz vx vy vz
+dump_modify dd format float %.17g
+thermo_style custom step temp f_d[1] f_d[2] f_d[3] f_d[4] f_d[5] f_d[6]
+run {STEPS}
+print "MEM1 $(f_d[6]:%.17g)"
+run {STEPS}
+print "DVEC $(f_d[1]:%.17g) $(f_d[2]:%.17g) $(f_d[3]:%.17g) $(f_d[4]:%.17g) $(f_d[5]:%.17g)"
+print "MEM2 $(f_d[6]:%.17g)"
+"""
+
+
+def postproc(*args, out):
+    assert POSTPROC.is_file(), f"{POSTPROC} missing: run `make postproc` or set DPRS_POSTPROC"
+    proc = subprocess.run([str(POSTPROC), *map(str, args), "--json", "--no-plot", "--out", str(out)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return json.loads(proc.stdout)
+
+
+def read_csv(path):
+    lines = Path(path).read_text().splitlines()
+    names = lines[0].split(",")
+    data = np.array([[float(v) for v in ln.split(",")] for ln in lines[1:]])
+    return {n: data[:, k] for k, n in enumerate(names)}
+
+
+def assert_csv_equal(fix_csv, pp_csv, rows=None, rel=2e-9):
+    a, b = read_csv(fix_csv), read_csv(pp_csv)
+    assert set(a) == set(b), (sorted(a), sorted(b))
+    worst = 0.0
+    for name, col in a.items():
+        n = len(col) if rows is None else rows
+        assert len(col) == n and len(b[name]) >= n, (name, len(col), len(b[name]))
+        ref = b[name][:n]
+        scale = np.abs(ref).max()
+        # CSVs hold 10 significant digits; lag 0 of an MSD is 0 vs FFT round-off.
+        err = np.abs(col - ref) / (np.abs(ref) + 1e-9 * scale + 1e-300)
+        worst = max(worst, float(err.max()))
+        assert err.max() <= rel, (name, err.max())
+    return worst
+
+
+def rel(a, b):
+    return abs(a - b) / max(abs(b), 1e-300)
+
+
+@pytest.fixture(scope="module", params=[1, 2], ids=["serial", "mpi2"])
+def run(request, tmp_path_factory):
+    nprocs = request.param
+    d = tmp_path_factory.mktemp(f"insitu{nprocs}")
+    proc = harness.run_lmp(RUN, d, nprocs=nprocs, timeout=600)
+    assert f"with {nprocs} MPI tasks" in proc.stdout or f"on {nprocs} procs" in proc.stdout
+    dvec = harness.printed(proc.stdout, "DVEC")[-1]
+    mem = [harness.printed(proc.stdout, k)[-1][0] for k in ("MEM1", "MEM2")]
+    msd = postproc("msd", d / "dump.lammpstrj", "--timestep", DT, "--by-type",
+                   "--fit-from", FIT[0], "--fit-to", FIT[1], "--blocks", 4, out=d / "pp")
+    vdos = postproc("vdos", d / "dump.lammpstrj", "--timestep", DT, "--by-type",
+                    "--max-lag-ps", VACF_LAG, out=d / "pp")
+    return {"dir": d, "nprocs": nprocs, "dvec": dvec, "mem": mem, "msd": msd, "vdos": vdos}
+
+
+def test_msd_per_axis_and_type_equals_postproc(run):
+    d = run["dir"]
+    lags = round(MAX_LAG / (EVERY * DT)) + 1
+    worst = assert_csv_equal(d / "insitu" / "msd.csv", d / "pp" / "msd.csv", rows=lags)
+    fix = json.loads((d / "insitu" / "msd.json").read_text())
+    pp = run["msd"]
+    assert fix["n_frames"] == pp["n_frames"] == SAMPLES
+    assert fix["blocks"] == pp["blocks"] == 4 and fix["block_ps"] == pytest.approx(pp["block_ps"])
+    assert set(fix["groups"]) == set(pp["groups"]) == {"all", "type1", "type2"}
+    worst_d = 0.0
+    for g, entry in pp["groups"].items():
+        for plane, dp in entry["D"].items():
+            df = fix["groups"][g]["D"][plane]
+            for key in ("value", "stderr"):
+                worst_d = max(worst_d, rel(df[key], dp[key]))
+            for x, y in zip(df["blocks"], dp["blocks"], strict=True):
+                worst_d = max(worst_d, rel(x, y))
+    # measured: ~3e-13 (FFT round-off in postproc vs direct sums in the fix)
+    assert worst_d < 1e-10, worst_d
+    print(f"ranks {run['nprocs']}: MSD csv worst rel {worst:.2e}, D worst rel {worst_d:.2e}")
+    assert fix["D"]["total"]["value"] > 0.1  # a liquid: the MSD test means something
+
+
+def test_vacf_and_vdos_equal_postproc(run):
+    d = run["dir"]
+    assert_csv_equal(d / "insitu" / "vacf.csv", d / "pp" / "vacf.csv")
+    assert_csv_equal(d / "insitu" / "vdos.csv", d / "pp" / "vdos.csv")
+    fix = json.loads((d / "insitu" / "vdos.json").read_text())
+    pp = run["vdos"]
+    assert fix["n_frames"] == pp["n_frames"] == SAMPLES
+    for g, entry in pp["groups"].items():
+        for key in ("D_from_F0", "D_green_kubo", "peak_THz", "integral"):
+            assert rel(fix["groups"][g][key], entry[key]) < 1e-10, (g, key)
+
+
+def test_thermo_vector_is_the_d_of_msd_json(run):
+    fix = json.loads((run["dir"] / "insitu" / "msd.json").read_text())
+    dx, dy, dz, dt, n = run["dvec"]
+    assert n == SAMPLES
+    for v, plane in ((dx, "x"), (dy, "y"), (dz, "z"), (dt, "total")):
+        assert rel(v, fix["D"][plane]["value"]) < 1e-12, plane
+
+
+def test_memory_grows_only_by_finished_blocks(run):
+    # After the first run (401 samples: 2 blocks done) and the second (801:
+    # 4 blocks): the ring, the sums and the VACF buffer are the same size;
+    # each new block keeps its MSD up to the fit window end (51 lags) for
+    # 3 groups x 3 axes in f64.
+    fit_lags = round(FIT[1] / (EVERY * DT)) + 1
+    m1, m2 = run["mem"]
+    assert m2 - m1 == 2 * 3 * 3 * fit_lags * 8
+    ring = 500 * (round(MAX_LAG / (EVERY * DT)) + 1) * 12
+    assert ring < m1 < 3 * ring
+
+
+def test_periodic_files_survive_a_run_that_dies(tmp_path):
+    script = SETUP + f"""
+fix d all dprs/diffusion {EVERY} file part msd max_lag {MAX_LAG} write_every 500
+variable s equal step
+fix h all halt 1250 v_s > 1 error hard
+run 3000
+"""
+    proc = harness.run_lmp(script, tmp_path, check=False)
+    assert proc.returncode != 0 and "halt" in proc.stdout.lower(), proc.stdout[-2000:]
+    fix = json.loads((tmp_path / "part" / "msd.json").read_text())
+    assert fix["insitu"]["last_step"] == 1000 and fix["n_frames"] == 1000 // EVERY + 1
+    assert sorted(p.name for p in (tmp_path / "part").iterdir()) == ["msd.csv", "msd.json"]
+
+
+@pytest.mark.parametrize("fix, message", [
+    ("dprs/diffusion 10 file out bogus 1", "unknown keyword `bogus`"),
+    ("dprs/diffusion 10", "output folder is missing (`file DIR`)"),
+    ("dprs/diffusion 10 file out msd max_lag 0.5 fit 0.1 1.0", "ends after msd max_lag"),
+])
+def test_bad_input_gets_a_clear_error(tmp_path, fix, message):
+    proc = harness.run_lmp(SETUP + f"fix d all {fix}\nrun 10\n", tmp_path, check=False)
+    assert proc.returncode != 0 and message in proc.stdout, proc.stdout[-2000:]
+
+
+def test_other_units_are_refused(tmp_path):
+    script = SETUP.replace("units metal", "units real") + \
+        "fix d all dprs/diffusion 10 file out\nrun 10\n"
+    proc = harness.run_lmp(script, tmp_path, check=False)
+    assert proc.returncode != 0 and "needs units metal" in proc.stdout, proc.stdout[-2000:]
