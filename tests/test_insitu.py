@@ -1,6 +1,6 @@
 """fix dprs/diffusion against postproc on a dump of the same run.
 
-One LAMMPS run (an argon-like Lennard-Jones liquid in metal units, 500 atoms
+One LAMMPS run (an argon-like Lennard-Jones liquid in metal units, 512 atoms
 of two types, so that the dynamics is cheap: this tests the analysis, not a
 force field) carries the fix and a dump of the same atoms at the same steps
 (`id type x y z ix iy iz vx vy vz`, full precision, not sorted by id). postproc
@@ -23,12 +23,14 @@ import harness
 
 POSTPROC = Path(os.environ.get("DPRS_POSTPROC", harness.ROOT / "build" / "bin" / "postproc"))
 
+N_ATOMS = 512      # simple cubic 8 x 8 x 8 (melts): the flux maps need an sc start
 EVERY = 5          # steps between samples (fix) and frames (dump)
 DT = 0.002         # ps per step
 MAX_LAG = 0.5      # ps: the MSD lag window (50 samples)
 FIT = (0.1, 0.5)   # ps
 BLOCK = 2.0        # ps: 200 samples; 801 samples = 4 whole blocks
 VACF_LAG = 0.4     # ps
+FLUX = (0.1, 0.05)  # ps: interval and smoothing window of the flux maps
 STEPS = 2000       # per run; two runs
 SAMPLES = 2 * STEPS // EVERY + 1
 
@@ -38,8 +40,8 @@ units metal
 atom_style atomic
 boundary p p p
 atom_modify map array
-lattice fcc 5.8
-region box block 0 5 0 5 0 5
+lattice sc 3.625
+region box block 0 8 0 8 0 8
 create_box 2 box
 create_atoms 1 box
 set group all type/fraction 2 0.3 12345
@@ -53,11 +55,11 @@ fix nvt all nvt temp 150 150 0.2
 thermo 1000
 """
 
+# No equilibration: the flux maps take the lattice from the first sample, the
+# sc crystal, which melts in the first picosecond.
 RUN = SETUP + f"""
-run 500
-reset_timestep 0
 fix d all dprs/diffusion {EVERY} file insitu msd max_lag {MAX_LAG} fit {FIT[0]} {FIT[1]} &
-    block {BLOCK} vacf max_lag {VACF_LAG}
+    block {BLOCK} vacf max_lag {VACF_LAG} flux interval {FLUX[0]} smooth {FLUX[1]}
 dump dd all custom {EVERY} dump.lammpstrj id type x y z ix iy iz vx vy vz
 dump_modify dd format float %.17g
 thermo_style custom step temp f_d[1] f_d[2] f_d[3] f_d[4] f_d[5] f_d[6]
@@ -118,7 +120,10 @@ def run(request, tmp_path_factory):
                    "--fit-from", FIT[0], "--fit-to", FIT[1], "--blocks", 4, out=d / "pp")
     vdos = postproc("vdos", d / "dump.lammpstrj", "--timestep", DT, "--by-type",
                     "--max-lag-ps", VACF_LAG, out=d / "pp")
-    return {"dir": d, "nprocs": nprocs, "dvec": dvec, "mem": mem, "msd": msd, "vdos": vdos}
+    flux = postproc("flux", d / "dump.lammpstrj", "--timestep", DT, "--interval", FLUX[0],
+                    "--smooth", FLUX[1], out=d / "pp")
+    return {"dir": d, "nprocs": nprocs, "dvec": dvec, "mem": mem, "msd": msd, "vdos": vdos,
+            "flux": flux}
 
 
 def test_msd_per_axis_and_type_equals_postproc(run):
@@ -156,6 +161,20 @@ def test_vacf_and_vdos_equal_postproc(run):
             assert rel(fix["groups"][g][key], entry[key]) < 1e-10, (g, key)
 
 
+def test_flux_maps_equal_postproc(run):
+    d = run["dir"]
+    for name in ("flux_x.csv", "flux_y.csv", "flux_z.csv"):
+        assert_csv_equal(d / "insitu" / name, d / "pp" / name)
+    # integer crossing counts per lattice line and plane: the same text
+    for name in ("flux_lines.csv", "flux_planes.csv"):
+        assert (d / "insitu" / name).read_text() == (d / "pp" / name).read_text(), name
+    fix = json.loads((d / "insitu" / "flux.json").read_text())
+    pp = run["flux"]
+    for key in ("lattice", "R1_A", "R2_A", "n_samples", "t1_ps", "t2_ps", "n_frames", "lines"):
+        assert fix[key] == pp[key], key
+    assert sum(abs(line["net"]) for line in fix["lines"]) > 0  # atoms crossed planes
+
+
 def test_thermo_vector_is_the_d_of_msd_json(run):
     fix = json.loads((run["dir"] / "insitu" / "msd.json").read_text())
     dx, dy, dz, dt, n = run["dvec"]
@@ -175,8 +194,8 @@ def test_memory_grows_only_by_finished_blocks(run):
     # the bounded parts: the MSD ring (12 bytes per atom and lag) and the VACF
     # buffer of 2 x max_lag samples of f32 velocities (its Vec may hold up to
     # twice that)
-    ring = 500 * (round(MAX_LAG / (EVERY * DT)) + 1) * 12
-    vacf = 2 * round(VACF_LAG / (EVERY * DT)) * 500 * 12
+    ring = N_ATOMS * (round(MAX_LAG / (EVERY * DT)) + 1) * 12
+    vacf = 2 * round(VACF_LAG / (EVERY * DT)) * N_ATOMS * 12
     assert ring + vacf < m1 < ring + 2 * vacf + 100_000
 
 

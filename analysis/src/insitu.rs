@@ -7,13 +7,15 @@
 //! vacf.csv, vdos.csv, vdos.json), each written atomically.
 
 use crate::analysis::diffusion::{self, DEstimate, FitWindow};
+use crate::analysis::flux::{FluxAccumulator, FluxParams};
+use crate::analysis::lattice::{transverse, Lattice, AXES};
 use crate::analysis::msd::{GroupMsd, Msd};
 use crate::analysis::select::Selection;
 use crate::analysis::vacf::{self, VacfCollector};
 use crate::analysis::window::WindowedMsd;
 use crate::error::{Error, Result};
 use crate::frame::{Cell, Frame};
-use crate::out::{num, write_csv, write_json};
+use crate::out::{num, write_csv, write_json, write_text};
 use crate::units::{A2_PER_PS_IN_CM2_PER_S as CM, A2_PER_PS_IN_M2_PER_S as M};
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
@@ -46,6 +48,25 @@ pub struct Config {
     pub vacf_lag: Option<usize>,
     /// Also report every atom type separately.
     pub by_type: bool,
+    /// Flux maps (None: off).
+    pub flux: Option<FluxConfig>,
+}
+
+/// The options of `postproc flux`, in samples where postproc has frames.
+#[derive(Clone, Debug)]
+pub struct FluxConfig {
+    /// Moving-average window and Δt, samples (≥ 1), and as asked, ps.
+    pub smooth: usize,
+    pub interval: usize,
+    pub smooth_ps: f64,
+    pub interval_ps: f64,
+    /// Simple-cubic lattice constant, Å (None: (V/N)^(1/3) of the first sample).
+    pub a: Option<f64>,
+    /// f_c radii, Å (None: d/3 and d/2, d = nearest-neighbour spacing).
+    pub r1: Option<f64>,
+    pub r2: Option<f64>,
+    /// Map grid points per lattice spacing.
+    pub subdiv: usize,
 }
 
 /// The positions and velocities of one sample, as LAMMPS holds them.
@@ -70,6 +91,7 @@ struct State {
     sel: Selection,
     msd: WindowedMsd,
     vacf: Option<VacfCollector>,
+    flux: Option<(FluxAccumulator, Lattice, [f64; 2])>,
 }
 
 pub struct Insitu {
@@ -181,6 +203,43 @@ impl Insitu {
             let keep = self.cfg.fit.to;
             let msd = WindowedMsd::new(&sel, &types, self.cfg.msd_lag, self.cfg.block_len, keep)?;
             let vacf = self.cfg.vacf_lag.map(|l| VacfCollector::new(&sel, l));
+            let flux = match &self.cfg.flux {
+                None => None,
+                Some(fc) => {
+                    // Set up on the first sample, as postproc does on the first frame.
+                    let first = Frame {
+                        index: 0,
+                        step: s.step,
+                        cell,
+                        ids: Arc::new(ids.clone()),
+                        types: Arc::new(types.clone()),
+                        pos: pos.clone(),
+                        vel: None,
+                    };
+                    let lat = Lattice::detect(&first, fc.a).map_err(|e| {
+                        Error::Invalid(format!(
+                            "flux maps (set up on the first sample, which must be the \
+                             simple-cubic crystal; its constant: flux ... lattice_a A): {}",
+                            e.to_string()
+                                .replace("; give --a", "")
+                                .replace(" give --a", "")
+                        ))
+                    })?;
+                    let d = lat.nn_distance();
+                    let r = [fc.r1.unwrap_or(d / 3.0), fc.r2.unwrap_or(d / 2.0)];
+                    let params = FluxParams {
+                        lattice: lat,
+                        smooth: fc.smooth,
+                        interval: fc.interval,
+                        first: 0,
+                        last: None,
+                        r1: r[0],
+                        r2: r[1],
+                        subdiv: fc.subdiv,
+                    };
+                    Some((FluxAccumulator::new(params, n)?, lat, r))
+                }
+            };
             self.first_step = s.step;
             self.state = Some(State {
                 ids: Arc::new(ids),
@@ -188,6 +247,7 @@ impl Insitu {
                 sel,
                 msd,
                 vacf,
+                flux,
             });
         }
         let st = self.state.as_mut().expect("set above");
@@ -218,6 +278,9 @@ impl Insitu {
         st.msd.push(&frame);
         if let Some(v) = st.vacf.as_mut() {
             v.push(&frame)?;
+        }
+        if let Some((f, ..)) = st.flux.as_mut() {
+            f.push(&frame)?;
         }
         self.last_step = s.step;
         Ok(())
@@ -287,11 +350,108 @@ impl Insitu {
         }
         self.write_msd()?;
         if let Some(v) = st.vacf.as_ref() {
-            if st.msd.n_samples() >= 2 {
-                self.write_vdos(v, &st.sel)?;
-            }
+            self.write_vdos(v, &st.sel)?;
+        }
+        if let Some(f) = st.flux.as_ref() {
+            self.write_flux(f)?;
         }
         Ok(())
+    }
+
+    /// flux_x/y/z.csv, flux_lines.csv, flux_planes.csv and flux.json, as
+    /// `postproc flux` writes them; nothing while fewer than two smoothed
+    /// samples are complete.
+    fn write_flux(&self, (acc, lat, r): &(FluxAccumulator, Lattice, [f64; 2])) -> Result<()> {
+        let Ok(flux) = acc.clone().finish() else {
+            return Ok(());
+        };
+        let fc = self
+            .cfg
+            .flux
+            .as_ref()
+            .expect("flux state only with flux config");
+        let out = &self.cfg.out;
+        let mut lines = Vec::new();
+        let mut lines_csv = String::from("axis,coord1_A,coord2_A,net,gross\n");
+        let mut planes_csv = String::from("axis,plane_A,net,gross\n");
+        let mut maps = Map::new();
+        for (axis, axis_name) in AXES.iter().enumerate() {
+            let lc = &flux.lines[axis];
+            let (ta, tb) = transverse(axis);
+            for ja in 0..lc.n_lines[0] {
+                for jb in 0..lc.n_lines[1] {
+                    let line = ja * lc.n_lines[1] + jb;
+                    let gross = lc.line_gross(line);
+                    if gross == 0 {
+                        continue;
+                    }
+                    let net = lc.line_net(line);
+                    let c = [lat.site_coord(ja as i64, ta), lat.site_coord(jb as i64, tb)];
+                    lines_csv += &format!("{},{:.6},{:.6},{net},{gross}\n", axis_name, c[0], c[1]);
+                    lines.push(
+                        json!({"axis": axis_name, "coord_A": [c[0], c[1]], "net": net, "gross": gross}),
+                    );
+                }
+            }
+            for p in 0..lc.n_planes {
+                planes_csv += &format!(
+                    "{},{:.6},{},{}\n",
+                    AXES[axis],
+                    lat.plane_coord(p, axis),
+                    lc.plane_net(p),
+                    lc.plane_gross(p)
+                );
+            }
+            let m = &flux.maps[axis];
+            let (nu, nv) = (m.u.len(), m.v.len());
+            let cu: Vec<f64> = (0..nu * nv).map(|k| m.u[k % nu]).collect();
+            let cv: Vec<f64> = (0..nu * nv).map(|k| m.v[k / nu]).collect();
+            let csv = out.join(format!("flux_{}.csv", AXES[axis]));
+            write_csv(
+                &csv,
+                &[
+                    (format!("{}_A", AXES[ta]), &cu),
+                    (format!("{}_A", AXES[tb]), &cv),
+                    (format!("F_{}", AXES[axis]), &m.values),
+                ],
+            )?;
+            maps.insert(
+                AXES[axis].to_string(),
+                json!({
+                    "csv": csv.display().to_string(),
+                    "grid": [nu, nv],
+                    "max": num(m.values.iter().cloned().fold(f64::MIN, f64::max)),
+                    "min": num(m.values.iter().cloned().fold(f64::MAX, f64::min)),
+                }),
+            );
+        }
+        let lines_path = out.join("flux_lines.csv");
+        let planes_path = out.join("flux_planes.csv");
+        write_text(&lines_path, &lines_csv)?;
+        write_text(&planes_path, &planes_csv)?;
+        let samples = &flux.samples;
+        let dt = self.cfg.dt;
+        let summary = self.common(json!({
+            "lines": lines,
+            "maps": maps,
+            "lines_csv": lines_path.display().to_string(),
+            "planes_csv": planes_path.display().to_string(),
+            "lattice": {
+                "n": lat.n, "spacing_A": lat.spacing, "origin_A": lat.origin,
+                "nn_distance_A": lat.nn_distance(),
+            },
+            "R1_A": r[0],
+            "R2_A": r[1],
+            "smooth_ps": fc.smooth_ps,
+            "interval_ps": fc.interval_ps,
+            "t1_ps": samples.first().map(|&s| s as f64 * dt),
+            "t2_ps": samples.last().map(|&s| s as f64 * dt),
+            "n_samples": samples.len(),
+            "n_frames": self.n_samples(),
+            "dt_ps": dt,
+            "sign": "+1 per midplane crossed towards +axis",
+        }));
+        write_json(&out.join("flux.json"), &summary)
     }
 
     fn write_msd(&self) -> Result<()> {

@@ -5,19 +5,21 @@
 //! ```text
 //! fix ID group dprs/diffusion N file DIR [msd max_lag T] [fit FROM TO]
 //!     [block T|none] [vacf max_lag T] [write_every M] [by_type yes|no]
+//!     [flux interval T smooth T [lattice_a A] [r1 R] [r2 R] [subdiv n]]
 //! ```
 //! Times T, FROM, TO in ps; N and M in steps.
 
 use crate::abi::{strings, write_message};
 use dprs_analysis::analysis::diffusion::FitWindow;
-use dprs_analysis::insitu::{Config, Insitu, Sample};
+use dprs_analysis::insitu::{Config, FluxConfig, Insitu, Sample};
 use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
 const STYLE: &str = "fix dprs/diffusion";
 const SYNTAX: &str = "fix ID group dprs/diffusion N file DIR [msd max_lag T] [fit FROM TO] \
-                      [block T|none] [vacf max_lag T] [write_every M] [by_type yes|no]";
+                      [block T|none] [vacf max_lag T] [write_every M] [by_type yes|no] \
+                      [flux interval T smooth T [lattice_a A] [r1 R] [r2 R] [subdiv n]]";
 
 /// What the input asked for, in ps and steps (the timestep is known at init).
 #[derive(Clone, Debug)]
@@ -31,6 +33,30 @@ struct Request {
     vacf_lag_ps: Option<f64>,
     write_every: u64,
     by_type: bool,
+    flux: Option<FluxRequest>,
+}
+
+/// `flux ...`: the options of `postproc flux` (times in ps, lengths in Å).
+#[derive(Clone, Debug)]
+struct FluxRequest {
+    interval: f64,
+    smooth: f64,
+    a: Option<f64>,
+    r1: Option<f64>,
+    r2: Option<f64>,
+    subdiv: usize,
+}
+
+const FLUX_KEYS: [&str; 6] = ["interval", "smooth", "lattice_a", "r1", "r2", "subdiv"];
+
+fn positive_length(kw: &str, s: Option<&String>) -> Result<f64, String> {
+    let s = s.ok_or_else(|| format!("{STYLE}: {kw} needs a length in Å; syntax: {SYNTAX}"))?;
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!(
+            "{STYLE}: {kw} {s}: expected a positive length in Å; syntax: {SYNTAX}"
+        )),
+    }
 }
 
 pub struct DprsFix {
@@ -73,6 +99,7 @@ impl Request {
             vacf_lag_ps: None,
             write_every: 0,
             by_type: true,
+            flux: None,
         };
         let mut have_file = false;
         while let Some(kw) = it.next() {
@@ -130,6 +157,33 @@ impl Request {
                     }
                 }
                 "write_every" => r.write_every = steps("write_every", it.next(), false)?,
+                "flux" => {
+                    let mut f = FluxRequest {
+                        interval: 1.0,
+                        smooth: 1.0,
+                        a: None,
+                        r1: None,
+                        r2: None,
+                        subdiv: 8,
+                    };
+                    while let Some(k) = it
+                        .clone()
+                        .next()
+                        .filter(|k| FLUX_KEYS.contains(&k.as_str()))
+                    {
+                        it.next();
+                        let kw = format!("flux {k}");
+                        match k.as_str() {
+                            "interval" => f.interval = positive_time(&kw, it.next())?,
+                            "smooth" => f.smooth = positive_time(&kw, it.next())?,
+                            "lattice_a" => f.a = Some(positive_length(&kw, it.next())?),
+                            "r1" => f.r1 = Some(positive_length(&kw, it.next())?),
+                            "r2" => f.r2 = Some(positive_length(&kw, it.next())?),
+                            _ => f.subdiv = steps(&kw, it.next(), false)? as usize,
+                        }
+                    }
+                    r.flux = Some(f);
+                }
                 "by_type" => {
                     r.by_type = match it.next().map(String::as_str) {
                         Some("yes") => true,
@@ -225,6 +279,28 @@ impl Request {
                 Some(l)
             }
         };
+        let flux = match &self.flux {
+            None => None,
+            Some(f) => {
+                let interval = samples(f.interval);
+                if interval == 0 {
+                    return Err(format!(
+                        "{STYLE}: flux interval {} ps is shorter than one sample ({dt} ps)",
+                        f.interval
+                    ));
+                }
+                Some(FluxConfig {
+                    smooth: samples(f.smooth).max(1),
+                    interval,
+                    smooth_ps: f.smooth,
+                    interval_ps: f.interval,
+                    a: f.a,
+                    r1: f.r1,
+                    r2: f.r2,
+                    subdiv: f.subdiv,
+                })
+            }
+        };
         Ok(Config {
             out: self.out.clone(),
             dt,
@@ -233,6 +309,7 @@ impl Request {
             fit,
             vacf_lag,
             by_type: self.by_type,
+            flux,
         })
     }
 }
