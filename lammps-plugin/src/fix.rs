@@ -208,7 +208,7 @@ impl Request {
                 "{STYLE}: the output folder is missing (`file DIR`); syntax: {SYNTAX}"
             ));
         }
-        if r.write_every > 0 && r.write_every % r.every != 0 {
+        if r.write_every > 0 && !r.write_every.is_multiple_of(r.every) {
             return Err(format!(
                 "{STYLE}: write_every {} is not a multiple of N = {}: files are written at \
                  sampled steps",
@@ -254,7 +254,7 @@ impl Request {
         };
         let block_len = match self.block_ps {
             None => 10 * lag,
-            Some(b) if b == 0.0 => 0,
+            Some(b) if b <= 0.0 => 0,
             Some(b) => {
                 let n = samples(b);
                 if n <= fit.to {
