@@ -168,9 +168,12 @@ impl WindowedMsd {
             let ring = &mut self.ring[j * lags * 3..(j + 1) * lags * 3];
             ring[slot * 3..slot * 3 + 3].copy_from_slice(&d);
             let now = [d[0] as f64, d[1] as f64, d[2] as f64];
-            for (k, acc) in row.iter_mut().enumerate().skip(1) {
-                let s = (slot + lags - k) % lags;
-                let p = &ring[s * 3..s * 3 + 3];
+            // Lag k is slot − k, wrapping past 0 to the end of the ring: two
+            // runs of slots, walked backwards (no modulo in the loop).
+            let (near, far) = row[1..].split_at_mut(kmax.min(slot));
+            let older = ring[..slot * 3].chunks_exact(3).rev();
+            let oldest = ring[(slot + 1) * 3..].chunks_exact(3).rev();
+            for (acc, p) in near.iter_mut().zip(older).chain(far.iter_mut().zip(oldest)) {
                 for a in 0..3 {
                     let dx = now[a] - p[a] as f64;
                     acc[a] = dx * dx;
