@@ -175,6 +175,14 @@ def test_flux_maps_equal_postproc(run):
     assert sum(abs(line["net"]) for line in fix["lines"]) > 0  # atoms crossed planes
 
 
+def test_the_figures_postproc_draws_are_drawn(run):
+    names = {p.name for p in (run["dir"] / "insitu").iterdir()}
+    for stem in ("msd", "vdos", "vacf", "flux_x", "flux_y", "flux_z"):
+        assert {f"{stem}.png", f"{stem}.svg"} <= names, stem
+        assert (run["dir"] / "insitu" / f"{stem}.png").read_bytes()[:4] == b"\x89PNG"
+    assert not [n for n in names if n.startswith(".")], names  # no temporary files
+
+
 def test_thermo_vector_is_the_d_of_msd_json(run):
     fix = json.loads((run["dir"] / "insitu" / "msd.json").read_text())
     dx, dy, dz, dt, n = run["dvec"]
@@ -210,7 +218,9 @@ run 3000
     assert proc.returncode != 0 and "halt" in proc.stdout.lower(), proc.stdout[-2000:]
     fix = json.loads((tmp_path / "part" / "msd.json").read_text())
     assert fix["insitu"]["last_step"] == 1000 and fix["n_frames"] == 1000 // EVERY + 1
-    assert sorted(p.name for p in (tmp_path / "part").iterdir()) == ["msd.csv", "msd.json"]
+    # no temporary file left behind; the figure comes with the tables
+    assert sorted(p.name for p in (tmp_path / "part").iterdir()) == [
+        "msd.csv", "msd.json", "msd.png", "msd.svg"]
 
 
 @pytest.mark.parametrize("fix, message", [

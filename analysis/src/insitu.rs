@@ -15,7 +15,8 @@ use crate::analysis::vacf::{self, VacfCollector};
 use crate::analysis::window::WindowedMsd;
 use crate::error::{Error, Result};
 use crate::frame::{Cell, Frame};
-use crate::out::{num, write_csv, write_json, write_text};
+use crate::out::{num, short, value_pm, write_csv, write_json, write_text};
+use crate::plot::{heat_map, line_plot, line_plot_ext, Extras, Series, FIT_COLOR};
 use crate::units::{A2_PER_PS_IN_CM2_PER_S as CM, A2_PER_PS_IN_M2_PER_S as M};
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
@@ -50,6 +51,8 @@ pub struct Config {
     pub by_type: bool,
     /// Flux maps (None: off).
     pub flux: Option<FluxConfig>,
+    /// Also draw the figures postproc draws (PNG and SVG).
+    pub plots: bool,
 }
 
 /// The options of `postproc flux`, in samples where postproc has frames.
@@ -415,15 +418,31 @@ impl Insitu {
                     (format!("F_{}", AXES[axis]), &m.values),
                 ],
             )?;
-            maps.insert(
-                AXES[axis].to_string(),
-                json!({
-                    "csv": csv.display().to_string(),
-                    "grid": [nu, nv],
-                    "max": num(m.values.iter().cloned().fold(f64::MIN, f64::max)),
-                    "min": num(m.values.iter().cloned().fold(f64::MAX, f64::min)),
-                }),
-            );
+            let mut entry = json!({
+                "csv": csv.display().to_string(),
+                "grid": [nu, nv],
+                "max": num(m.values.iter().cloned().fold(f64::MIN, f64::max)),
+                "min": num(m.values.iter().cloned().fold(f64::MAX, f64::min)),
+            });
+            if self.cfg.plots {
+                let png = out.join(format!("flux_{}.png", AXES[axis]));
+                heat_map(
+                    &png,
+                    &format!(
+                        "Flux map F_{}({},{}): net midplane crossings along {}",
+                        AXES[axis], AXES[ta], AXES[tb], AXES[axis]
+                    ),
+                    &format!("{} (Å)", AXES[ta]),
+                    &format!("{} (Å)", AXES[tb]),
+                    &m.u,
+                    &m.v,
+                    &m.values,
+                    "crossings",
+                )?;
+                entry["png"] = json!(png.display().to_string());
+                entry["svg"] = json!(crate::plot::svg_beside(&png).display().to_string());
+            }
+            maps.insert(AXES[axis].to_string(), entry);
         }
         let lines_path = out.join("flux_lines.csv");
         let planes_path = out.join("flux_planes.csv");
@@ -515,7 +534,81 @@ impl Insitu {
             ));
         }
         summary["warnings"] = json!(warnings);
-        write_json(&self.cfg.out.join("msd.json"), &summary)
+        write_json(&self.cfg.out.join("msd.json"), &summary)?;
+        if self.cfg.plots && fitted {
+            self.plot_msd(all, &time, &summary)?;
+        }
+        Ok(())
+    }
+
+    /// msd.png as postproc draws it: the MSD per axis, the fitted lines, the
+    /// fit window shaded, D in the corner.
+    fn plot_msd(&self, all: &GroupMsd, time: &[f64], summary: &Value) -> Result<()> {
+        let (dt, w) = (self.cfg.dt, self.cfg.fit);
+        let mut fits = Vec::new();
+        for (name, axes) in [("x", &[0][..]), ("y", &[1]), ("z", &[2])] {
+            let curve = GroupMsd::combined(&all.axes, axes);
+            let s = diffusion::slope(&curve, w, dt);
+            let pts = &curve[w.from..=w.to];
+            let tm = (w.from + w.to) as f64 * 0.5 * dt;
+            let b = pts.iter().sum::<f64>() / pts.len() as f64 - s * tm;
+            let fx = vec![w.from as f64 * dt, w.to as f64 * dt];
+            let fy: Vec<f64> = fx.iter().map(|x| b + s * x).collect();
+            fits.push((name, curve, fx, fy));
+        }
+        let mut series: Vec<Series> = fits
+            .iter()
+            .enumerate()
+            .map(|(i, (name, curve, _, _))| Series {
+                label: format!("MSD {name}"),
+                x: time,
+                y: curve,
+                color: i,
+                dashed: false,
+            })
+            .collect();
+        for (k, (_, _, fx, fy)) in fits.iter().enumerate() {
+            series.push(Series {
+                label: if k == 0 {
+                    "linear fits".into()
+                } else {
+                    String::new()
+                },
+                x: fx,
+                y: fy,
+                color: FIT_COLOR,
+                dashed: true,
+            });
+        }
+        let pm = |k: &str| {
+            let d = &summary["D"][k];
+            value_pm(
+                d["value"].as_f64().unwrap_or(f64::NAN),
+                d["stderr"].as_f64().unwrap_or(f64::NAN),
+                "(no error bar)",
+            )
+            .unwrap_or_else(|| "n/a".into())
+        };
+        let notes = vec![
+            format!("D = {} Å²/ps (3D)", pm("total")),
+            format!("D_x = {}, D_y = {}, D_z = {}", pm("x"), pm("y"), pm("z")),
+            format!(
+                "fit window {}–{} ps (shaded)",
+                short(w.from as f64 * dt).unwrap_or_default(),
+                short(w.to as f64 * dt).unwrap_or_default()
+            ),
+        ];
+        line_plot_ext(
+            &self.cfg.out.join("msd.png"),
+            "Mean-squared displacement per axis",
+            "t (ps)",
+            "MSD (Å²)",
+            &series,
+            &Extras {
+                shade: Some((w.from as f64 * dt, w.to as f64 * dt)),
+                notes,
+            },
+        )
     }
 
     fn write_vdos(&self, c: &VacfCollector, sel: &Selection) -> Result<()> {
@@ -526,6 +619,7 @@ impl Insitu {
         let mut groups = Map::new();
         let mut freq = Vec::new();
         let mut first = Value::Null;
+        let mut all_spec = None;
         for g in &v.groups {
             let v0: f64 = g.phi.iter().map(|p| p[0]).sum();
             if !(v0 > 0.0 && v0.is_finite()) {
@@ -569,6 +663,9 @@ impl Insitu {
             if freq.is_empty() {
                 freq = spec.freq_thz.clone();
             }
+            if g.name == "all" {
+                all_spec = Some(spec);
+            }
         }
         let time: Vec<f64> = (0..v.groups[0].phi[0].len())
             .map(|k| k as f64 * dt)
@@ -597,6 +694,54 @@ impl Insitu {
                 a.insert(k, x);
             }
         }
-        write_json(&self.cfg.out.join("vdos.json"), &summary)
+        write_json(&self.cfg.out.join("vdos.json"), &summary)?;
+        if let (true, Some(all)) = (self.cfg.plots, all_spec) {
+            // As postproc draws them.
+            let fmax = all.total.iter().cloned().fold(0.0, f64::max);
+            let last = all
+                .total
+                .iter()
+                .rposition(|&f| f > 2e-3 * fmax)
+                .unwrap_or(all.total.len() - 1);
+            let upto = ((last as f64 * 1.2) as usize + 2).min(all.total.len());
+            let mut series = vec![Series {
+                label: "total".into(),
+                x: &freq[..upto],
+                y: &all.total[..upto],
+                color: 0,
+                dashed: false,
+            }];
+            for (a, ax) in ["x", "y", "z"].iter().enumerate() {
+                series.push(Series {
+                    label: (*ax).into(),
+                    x: &freq[..upto],
+                    y: &all.axes[a][..upto],
+                    color: a + 1,
+                    dashed: true,
+                });
+            }
+            line_plot(
+                &self.cfg.out.join("vdos.png"),
+                "Vibrational density of states",
+                "ν (THz)",
+                "F(ν) (1/THz)",
+                &series,
+            )?;
+            let s = [Series {
+                label: String::new(),
+                x: &time,
+                y: &vacf_cols[0].1,
+                color: 0,
+                dashed: false,
+            }];
+            line_plot(
+                &self.cfg.out.join("vacf.png"),
+                "Velocity autocorrelation",
+                "t (ps)",
+                "Φ(t) (Å²/ps²)",
+                &s,
+            )?;
+        }
+        Ok(())
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! fix ID group dprs/diffusion N file DIR [msd max_lag T] [fit FROM TO]
-//!     [block T|none] [vacf max_lag T] [write_every M] [by_type yes|no]
+//!     [block T|none] [vacf max_lag T] [write_every M] [by_type yes|no] [plot yes|no]
 //!     [flux interval T smooth T [lattice_a A] [r1 R] [r2 R] [subdiv n]]
 //! ```
 //! Times T, FROM, TO in ps; N and M in steps.
@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 const STYLE: &str = "fix dprs/diffusion";
 const SYNTAX: &str = "fix ID group dprs/diffusion N file DIR [msd max_lag T] [fit FROM TO] \
-                      [block T|none] [vacf max_lag T] [write_every M] [by_type yes|no] \
+                      [block T|none] [vacf max_lag T] [write_every M] [by_type yes|no] [plot yes|no] \
                       [flux interval T smooth T [lattice_a A] [r1 R] [r2 R] [subdiv n]]";
 
 /// What the input asked for, in ps and steps (the timestep is known at init).
@@ -34,6 +34,7 @@ struct Request {
     write_every: u64,
     by_type: bool,
     flux: Option<FluxRequest>,
+    plots: bool,
 }
 
 /// `flux ...`: the options of `postproc flux` (times in ps, lengths in Å).
@@ -100,6 +101,7 @@ impl Request {
             write_every: 0,
             by_type: true,
             flux: None,
+            plots: true,
         };
         let mut have_file = false;
         while let Some(kw) = it.next() {
@@ -184,16 +186,21 @@ impl Request {
                     }
                     r.flux = Some(f);
                 }
-                "by_type" => {
-                    r.by_type = match it.next().map(String::as_str) {
+                "by_type" | "plot" => {
+                    let v = match it.next().map(String::as_str) {
                         Some("yes") => true,
                         Some("no") => false,
                         other => {
                             return Err(format!(
-                                "{STYLE}: by_type {}: expected yes or no",
+                                "{STYLE}: {kw} {}: expected yes or no",
                                 other.unwrap_or("")
                             ))
                         }
+                    };
+                    if kw == "plot" {
+                        r.plots = v;
+                    } else {
+                        r.by_type = v;
                     }
                 }
                 other => {
@@ -310,6 +317,7 @@ impl Request {
             vacf_lag,
             by_type: self.by_type,
             flux,
+            plots: self.plots,
         })
     }
 }
