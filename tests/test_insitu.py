@@ -13,6 +13,7 @@ every M steps survive a run that dies, and bad input gets a clear error."""
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -238,3 +239,21 @@ def test_other_units_are_refused(tmp_path):
         "fix d all dprs/diffusion 10 file out\nrun 10\n"
     proc = harness.run_lmp(script, tmp_path, check=False)
     assert proc.returncode != 0 and "needs units metal" in proc.stdout, proc.stdout[-2000:]
+
+
+def test_atoms_leaving_the_group_are_an_error(tmp_path):
+    script = SETUP + f"""
+fix d all dprs/diffusion {EVERY} file out msd max_lag {MAX_LAG}
+run 100
+region corner block 0 8 0 8 0 8 units box
+delete_atoms region corner
+run 100
+"""
+    proc = harness.run_lmp(script, tmp_path, check=False)
+    assert proc.returncode != 0, proc.stdout[-2000:]
+    deleted = int(re.search(r"Deleted (\d+) atoms", proc.stdout).group(1))
+    assert deleted > 0
+    want = f"the atoms of the group changed at step 105 ({512 - deleted} atoms, 512 at the first"
+    assert want in proc.stdout, proc.stdout[-2000:]
+    # what was sampled before is on disk
+    assert json.loads((tmp_path / "out" / "msd.json").read_text())["insitu"]["last_step"] == 100
