@@ -177,13 +177,13 @@ impl Insitu {
         if s.types.len() != n || s.x.len() != n || s.image.len() != n || s.v.len() != n {
             return Err(Error::Invalid("sample arrays of different lengths".into()));
         }
-        self.order.clear();
-        self.order.extend(0..n);
-        self.order.sort_unstable_by_key(|&i| s.ids[i]);
+        let mut order: Vec<usize> = std::mem::take(&mut self.order);
+        order.clear();
+        order.extend(0..n);
+        order.sort_unstable_by_key(|&i| s.ids[i]);
         let cell = Cell::triclinic(s.boxlo, s.len, s.tilt);
         // Unwrapped as the dump reader does it for x y z ix iy iz.
-        let pos: Vec<[f64; 3]> = self
-            .order
+        let pos: Vec<[f64; 3]> = order
             .iter()
             .map(|&i| {
                 let im = s.image[i];
@@ -192,34 +192,60 @@ impl Insitu {
                 [r[0] + d[0], r[1] + d[1], r[2] + d[2]]
             })
             .collect();
-        let vel: Vec<[f64; 3]> = self.order.iter().map(|&i| s.v[i]).collect();
+        let vel: Vec<[f64; 3]> = order.iter().map(|&i| s.v[i]).collect();
+        // The id and type lists of the first sample are shared by all frames.
+        let (ids, types) = match self.state.as_ref() {
+            Some(st)
+                if n == st.ids.len()
+                    && order
+                        .iter()
+                        .zip(st.ids.iter())
+                        .all(|(&i, &id)| s.ids[i] == id) =>
+            {
+                (st.ids.clone(), st.types.clone())
+            }
+            _ => (
+                Arc::new(order.iter().map(|&i| s.ids[i]).collect()),
+                Arc::new(order.iter().map(|&i| s.types[i]).collect()),
+            ),
+        };
+        self.order = order;
+        self.push_frame(&Frame {
+            index: self.n_samples(),
+            step: s.step,
+            cell,
+            ids,
+            types,
+            pos,
+            vel: Some(vel),
+        })
+    }
+
+    /// Adds one frame (atoms in id order, positions unwrapped, velocities
+    /// wanted with `vacf`): what [`Insitu::push`] does after sorting, and
+    /// what a dump reader can feed (`crate::dump::read`), so that the
+    /// bounded-memory analyses run on a dump too.
+    pub fn push_frame(&mut self, frame: &Frame) -> Result<()> {
+        let n = frame.n_atoms();
         if self.state.is_none() {
             if n == 0 {
                 return Err(Error::Invalid("the group has no atoms".into()));
             }
-            let ids: Vec<u64> = self.order.iter().map(|&i| s.ids[i]).collect();
-            if ids.windows(2).any(|w| w[0] == w[1]) {
-                return Err(Error::Invalid("two atoms share an id".into()));
+            let (ids, types) = (&frame.ids, &frame.types);
+            if ids.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(Error::Invalid(
+                    "atom ids must be distinct and in ascending order".into(),
+                ));
             }
-            let types: Vec<u32> = self.order.iter().map(|&i| s.types[i]).collect();
-            let sel = Selection::new(&ids, &types, None, None, self.cfg.by_type)?;
+            let sel = Selection::new(ids, types, None, None, self.cfg.by_type)?;
             let keep = self.cfg.fit.to;
-            let msd = WindowedMsd::new(&sel, &types, self.cfg.msd_lag, self.cfg.block_len, keep)?;
+            let msd = WindowedMsd::new(&sel, types, self.cfg.msd_lag, self.cfg.block_len, keep)?;
             let vacf = self.cfg.vacf_lag.map(|l| VacfCollector::new(&sel, l));
             let flux = match &self.cfg.flux {
                 None => None,
                 Some(fc) => {
                     // Set up on the first sample, as postproc does on the first frame.
-                    let first = Frame {
-                        index: 0,
-                        step: s.step,
-                        cell,
-                        ids: Arc::new(ids.clone()),
-                        types: Arc::new(types.clone()),
-                        pos: pos.clone(),
-                        vel: None,
-                    };
-                    let lat = Lattice::detect(&first, fc.a).map_err(|e| {
+                    let lat = Lattice::detect(frame, fc.a).map_err(|e| {
                         Error::Invalid(format!(
                             "flux maps (set up on the first sample, which must be the \
                              simple-cubic crystal; its constant: flux ... lattice_a A): {}",
@@ -243,10 +269,10 @@ impl Insitu {
                     Some((FluxAccumulator::new(params, n)?, lat, r))
                 }
             };
-            self.first_step = s.step;
+            self.first_step = frame.step;
             self.state = Some(State {
-                ids: Arc::new(ids),
-                types: Arc::new(types),
+                ids: frame.ids.clone(),
+                types: frame.types.clone(),
                 sel,
                 msd,
                 vacf,
@@ -254,38 +280,23 @@ impl Insitu {
             });
         }
         let st = self.state.as_mut().expect("set above");
-        if n != st.ids.len()
-            || self
-                .order
-                .iter()
-                .zip(st.ids.iter())
-                .any(|(&i, &id)| s.ids[i] != id)
-        {
+        if !Arc::ptr_eq(&frame.ids, &st.ids) && frame.ids.as_slice() != st.ids.as_slice() {
             return Err(Error::Invalid(format!(
                 "the atoms of the group changed at step {} ({} atoms, {} at the first sample): \
                  the group must keep the same atoms (no atoms lost, deleted or added)",
-                s.step,
+                frame.step,
                 n,
                 st.ids.len()
             )));
         }
-        let frame = Frame {
-            index: st.msd.n_samples(),
-            step: s.step,
-            cell,
-            ids: st.ids.clone(),
-            types: st.types.clone(),
-            pos,
-            vel: Some(vel),
-        };
-        st.msd.push(&frame);
+        st.msd.push(frame);
         if let Some(v) = st.vacf.as_mut() {
-            v.push(&frame)?;
+            v.push(frame)?;
         }
         if let Some((f, ..)) = st.flux.as_mut() {
-            f.push(&frame)?;
+            f.push(frame)?;
         }
-        self.last_step = s.step;
+        self.last_step = frame.step;
         Ok(())
     }
 
