@@ -318,14 +318,17 @@ impl Insitu {
     /// the end of the fit window.
     pub fn d_so_far(&self) -> [f64; 4] {
         let mut out = [f64::NAN; 4];
-        let Some(m) = self.msd() else { return out };
-        let g = &m.groups[0];
-        if g.axes[0].len() <= self.cfg.fit.to {
+        let Some(st) = self.state.as_ref() else {
+            return out;
+        };
+        if st.msd.n_samples() <= self.cfg.fit.to {
             return out;
         }
+        // Group 0 is all atoms; the same slope as msd.json's D (see write_msd).
+        let curves = st.msd.axes(0);
         for (o, axes) in out.iter_mut().zip([&[0][..], &[1], &[2], &[0, 1, 2]]) {
             *o = diffusion::slope(
-                &GroupMsd::combined(&g.axes, axes),
+                &GroupMsd::combined(&curves, axes),
                 self.cfg.fit,
                 self.cfg.dt,
             ) / (2.0 * axes.len() as f64);

@@ -231,6 +231,14 @@ impl WindowedMsd {
         [curve(0), curve(1), curve(2)]
     }
 
+    /// The MSD so far of group `g` per axis, lags 0..=min(max_lag, n−1),
+    /// without the blocks (what a running D needs).
+    pub fn axes(&self, g: usize) -> [Vec<f64>; 3] {
+        let n = self.n;
+        let len = (self.max_lag + 1).min(n);
+        self.curves_of(&self.sums, g, len, |k| (n - k) as f64)
+    }
+
     /// The MSD so far, per group of the selection, lags 0..=min(max_lag, n−1),
     /// with the finished time blocks.
     pub fn msd(&self) -> Result<Msd> {
