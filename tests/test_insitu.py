@@ -257,3 +257,46 @@ run 100
     assert want in proc.stdout, proc.stdout[-2000:]
     # what was sampled before is on disk
     assert json.loads((tmp_path / "out" / "msd.json").read_text())["insitu"]["last_step"] == 100
+
+
+def test_a_million_steps_keep_memory_flat(tmp_path):
+    """10^6 steps (64 atoms, 100 001 samples) without time blocks (whose
+    fit-window curves are the one thing that grows, 2.4 kB per finished block
+    here: see test_memory_grows_only_by_finished_blocks): from 10^5 to 10^6
+    steps the bytes the fix holds do not change, and LAMMPS's maximum
+    resident set grows by less than 0.5 MB (measured: 0.25 MB, the output
+    files; storing even 8 bytes per sample would add 0.72 MB)."""
+    script = f"""
+plugin load {harness.PLUGIN}
+units metal
+atom_style atomic
+boundary p p p
+lattice sc 3.625
+region box block 0 4 0 4 0 4
+create_box 1 box
+create_atoms 1 box
+mass * 39.948
+pair_style lj/cut 6.0
+pair_coeff * * 0.0104 3.4
+neighbor 1.0 bin
+timestep 0.002
+velocity all create 300 4928459
+fix nvt all nvt temp 150 150 0.2
+fix d all dprs/diffusion 10 file m msd max_lag 1.0 block none vacf max_lag 0.5 write_every 50000 plot no
+thermo 100000
+thermo_style custom step f_d[4] f_d[5] f_d[6]
+run 100000
+info memory
+print "MEM1 $(f_d[6])"
+run 900000
+info memory
+print "MEM2 $(f_d[6])"
+print "SAMPLES $(f_d[5])"
+"""
+    proc = harness.run_lmp(script, tmp_path, timeout=600)
+    rss = [float(m) for m in re.findall(r"Maximum resident set size: ([\d.]+) Mbyte", proc.stdout)]
+    assert len(rss) == 2, proc.stdout[-2000:]
+    held = [harness.printed(proc.stdout, k)[-1][0] for k in ("MEM1", "MEM2")]
+    assert harness.printed(proc.stdout, "SAMPLES")[-1][0] == 100001
+    assert held[0] == held[1], held
+    assert rss[1] - rss[0] < 0.5, rss
