@@ -93,6 +93,8 @@ struct State {
     types: Arc<Vec<u32>>,
     sel: Selection,
     msd: WindowedMsd,
+    /// Per finished time block, per group, per plane of [`PLANES`]: its D.
+    block_d: Vec<Vec<[f64; 7]>>,
     vacf: Option<VacfCollector>,
     flux: Option<(FluxAccumulator, Lattice, [f64; 2])>,
 }
@@ -167,7 +169,10 @@ impl Insitu {
     /// Bytes held by the accumulators.
     pub fn bytes(&self) -> usize {
         self.state.as_ref().map_or(0, |s| {
-            s.msd.bytes() + s.vacf.as_ref().map_or(0, |v| v.bytes()) + s.ids.len() * 12
+            s.msd.bytes()
+                + s.block_d.iter().map(|b| b.len() * 7 * 8).sum::<usize>()
+                + s.vacf.as_ref().map_or(0, |v| v.bytes())
+                + s.ids.len() * 12
         })
     }
 
@@ -275,6 +280,7 @@ impl Insitu {
                 types: frame.types.clone(),
                 sel,
                 msd,
+                block_d: Vec::new(),
                 vacf,
                 flux,
             });
@@ -290,6 +296,22 @@ impl Insitu {
             )));
         }
         st.msd.push(frame);
+        // A finished block becomes its D per group and plane at once (the
+        // slope of postproc's fit), so memory does not grow with its curves.
+        let (w, dt) = (self.cfg.fit, self.cfg.dt);
+        for block in st.msd.drain_blocks() {
+            st.block_d.push(
+                block
+                    .iter()
+                    .map(|curves| {
+                        PLANES.map(|(_, axes)| {
+                            diffusion::slope(&GroupMsd::combined(curves, axes), w, dt)
+                                / (2.0 * axes.len() as f64)
+                        })
+                    })
+                    .collect(),
+            );
+        }
         if let Some(v) = st.vacf.as_mut() {
             v.push(frame)?;
         }
@@ -304,14 +326,18 @@ impl Insitu {
         self.state.as_ref().and_then(|s| s.msd.msd().ok())
     }
 
-    fn d_of(&self, g: &GroupMsd, axes: &[usize]) -> DEstimate {
+    /// D of group `gi` from the slope over the fit window, with the error
+    /// from the finished blocks' D: `diffusion::estimate` in two steps.
+    fn d_of(&self, gi: usize, g: &GroupMsd, plane: usize) -> DEstimate {
+        let axes = PLANES[plane].1;
         let full = GroupMsd::combined(&g.axes, axes);
-        let blocks: Vec<Vec<f64>> = g
-            .blocks
-            .iter()
-            .map(|b| GroupMsd::combined(b, axes))
-            .collect();
-        diffusion::estimate(&full, &blocks, axes.len(), self.cfg.fit, self.cfg.dt)
+        let value = diffusion::slope(&full, self.cfg.fit, self.cfg.dt) / (2.0 * axes.len() as f64);
+        let blocks = self.block_d().iter().map(|b| b[gi][plane]).collect();
+        diffusion::estimate_from_values(value, blocks)
+    }
+
+    fn block_d(&self) -> &[Vec<[f64; 7]>] {
+        self.state.as_ref().map_or(&[], |s| s.block_d.as_slice())
     }
 
     /// D_x, D_y, D_z, D (Å²/ps) of all atoms so far; NaN until the MSD reaches
@@ -496,10 +522,10 @@ impl Insitu {
         let mut cols: Vec<(String, Vec<f64>)> = Vec::new();
         let mut groups = Map::new();
         let mut top = Value::Null;
-        for g in &msd.groups {
+        for (gi, g) in msd.groups.iter().enumerate() {
             let p = prefix(&g.name);
             let mut d = Map::new();
-            for (name, axes) in PLANES {
+            for (plane, (name, axes)) in PLANES.into_iter().enumerate() {
                 let col = if name == "total" {
                     format!("{p}msd_A2")
                 } else {
@@ -507,7 +533,7 @@ impl Insitu {
                 };
                 cols.push((col, GroupMsd::combined(&g.axes, axes)));
                 if fitted {
-                    d.insert(name.to_string(), d_entry(&self.d_of(g, axes)));
+                    d.insert(name.to_string(), d_entry(&self.d_of(gi, g, plane)));
                 }
             }
             let entry = json!({"n_atoms": g.n_atoms, "D": Value::Object(d)});
@@ -527,7 +553,7 @@ impl Insitu {
             "n_frames": msd.n_frames,
             "dt_ps": dt,
             "max_lag_ps": self.cfg.msd_lag as f64 * dt,
-            "blocks": all.blocks.len(),
+            "blocks": self.block_d().len(),
             "block_ps": msd.block_len as f64 * dt,
             "uncertainty": "stderr = standard deviation of the D fitted in each time block / sqrt(blocks); \
                             ci95 = value ± t(0.975, blocks-1)·stderr",
@@ -540,10 +566,10 @@ impl Insitu {
                 "no D yet: {} samples, and the fit window ends at lag {} samples",
                 msd.n_frames, w.to
             ));
-        } else if all.blocks.len() < 2 {
+        } else if self.block_d().len() < 2 {
             warnings.push(format!(
                 "no error bar for D: {} finished time block(s) of {} samples; at least 2 are needed",
-                all.blocks.len(),
+                self.block_d().len(),
                 msd.block_len
             ));
         }

@@ -14,7 +14,8 @@
 //! Time blocks for the error of D are those of `MsdCollector::compute`:
 //! consecutive blocks of `block_len` samples, pairs counted in a block only
 //! when both of their samples lie in it. A finished block keeps only its
-//! curve up to lag `keep` (the end of the fit window).
+//! curve up to lag `keep` (the end of the fit window), until the caller
+//! drains it ([`WindowedMsd::drain_blocks`]).
 
 use super::msd::{GroupMsd, Msd};
 use super::select::Selection;
@@ -229,6 +230,13 @@ impl WindowedMsd {
                 .collect()
         };
         [curve(0), curve(1), curve(2)]
+    }
+
+    /// Takes the finished blocks kept so far (per block, per group, per
+    /// axis: lags 0..=min(keep, block_len−1)); a caller that reduces them at
+    /// once (to D values) keeps the memory from growing with the run.
+    pub fn drain_blocks(&mut self) -> Vec<Vec<[Vec<f64>; 3]>> {
+        std::mem::take(&mut self.blocks)
     }
 
     /// The MSD so far of group `g` per axis, lags 0..=min(max_lag, n−1),
