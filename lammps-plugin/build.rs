@@ -54,6 +54,7 @@ fn main() {
         println!("cargo:rerun-if-env-changed={var}");
     }
     println!("cargo:rerun-if-changed=cpp/pair_dprs.cpp");
+    println!("cargo:rerun-if-changed=cpp/fix_dprs_diffusion.cpp");
     println!("cargo:rerun-if-changed=cpp/dprs_abi.h");
 
     let python = std::env::var("DPRS_PYTHON").unwrap_or_else(|_| "python3".into());
@@ -90,6 +91,7 @@ fn main() {
         .compiler(&lammps.cxx)
         .std("c++17")
         .file("cpp/pair_dprs.cpp")
+        .file("cpp/fix_dprs_diffusion.cpp")
         .flag("-isystem")
         .flag(
             lammps

@@ -14,6 +14,7 @@ pub mod analysis;
 pub mod dump;
 pub mod error;
 pub mod frame;
+pub mod insitu;
 pub mod out;
 pub mod plot;
 pub mod progress;

@@ -91,6 +91,29 @@ int32_t dprs_deviation_write(dprs_pair *pair, int64_t step, int64_t natoms, cons
 /* A static string; "" on failure. */
 const char *dprs_version(void);
 
+/* fix dprs/diffusion (lammps-plugin/src/fix.rs): the shim gathers the
+ * group's atoms on rank 0 and passes them in; the analysis is Rust's. */
+typedef struct dprs_fix dprs_fix;
+/* All fix arguments (fix ID group dprs/diffusion ...); *nevery and
+ * *write_every get the sampling and writing intervals (steps). NULL on failure. */
+dprs_fix *dprs_fix_create(int32_t narg, const char *const *arg, int64_t *nevery,
+                          int64_t *write_every, char *err, size_t errlen);
+/* Every run's init, every rank: units and timestep (ps) checked; root = 1 on
+ * rank 0, which makes the accumulators. */
+int32_t dprs_fix_init(dprs_fix *fix, const char *units, double dt, int32_t root, char *err,
+                      size_t errlen);
+/* Rank 0: n atoms x 11 doubles (id, type, x y z, ix iy iz, vx vy vz) in any
+ * order; box origin, edge lengths, tilts (xy xz yz). */
+int32_t dprs_fix_sample(dprs_fix *fix, int64_t step, int64_t n, const double *atoms,
+                        const double *boxlo, const double *len, const double *tilt, char *err,
+                        size_t errlen);
+/* Rank 0: D_x, D_y, D_z, D (A^2/ps, NaN until known), samples, bytes held;
+ * returns how many values were written (0 on failure). */
+int32_t dprs_fix_vector(dprs_fix *fix, double *out, int32_t len);
+/* Rank 0: writes the output files so far, each atomically. */
+int32_t dprs_fix_write(dprs_fix *fix, char *err, size_t errlen);
+void dprs_fix_destroy(dprs_fix *fix);
+
 /* Defined in the C++ shim, called from Rust's lammpsplugin_init; lets no
    C++ exception escape. */
 #ifdef __cplusplus

@@ -365,6 +365,9 @@ class PairDPRS : public Pair {
 
 }    // namespace LAMMPS_NS
 
+// Defined in fix_dprs_diffusion.cpp.
+extern "C" void *dprs_fix_diffusion_creator(void *lmp, int argc, char **argv);
+
 static void *dprs_creator(void *lmp)
 {
   return new LAMMPS_NS::PairDPRS(static_cast<LAMMPS_NS::LAMMPS *>(lmp));
@@ -403,6 +406,17 @@ extern "C" void dprs_register(void *lmpv, void *regfuncv, void *handle) noexcept
   plugin.creator.v1 = (lammpsplugin_factory1 *) &dprs_creator;
   plugin.handle = handle;
   (*regfunc)(&plugin, lmp);
+
+  static lammpsplugin_t fix;
+  std::memset(&fix, 0, sizeof(fix));
+  fix.version = DPRS_LAMMPS_VERSION;
+  fix.style = "fix";
+  fix.name = "dprs/diffusion";
+  fix.info = "dprs: in-situ MSD per axis, D and VACF/VDOS with the analysis code of postproc";
+  fix.author = "dprs developers";
+  fix.creator.v2 = (lammpsplugin_factory2 *) &dprs_fix_diffusion_creator;
+  fix.handle = handle;
+  (*regfunc)(&fix, lmp);
   } catch (std::exception &e) {
     fprintf(stderr, "ERROR: dprs plugin registration failed: %s\n", e.what());
   } catch (...) {

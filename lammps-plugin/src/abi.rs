@@ -84,7 +84,7 @@ pin_offsets!(
 include!(concat!(env!("OUT_DIR"), "/step_layout.rs"));
 
 /// Copies `msg` into the caller's buffer, truncated on a character boundary.
-fn write_message(msg: &str, buf: *mut c_char, len: usize) {
+pub(crate) fn write_message(msg: &str, buf: *mut c_char, len: usize) {
     if buf.is_null() || len == 0 {
         return;
     }
@@ -161,7 +161,7 @@ fn guarded<T>(
 
 /// # Safety
 /// `arg` is NULL or holds `narg` pointers, each NULL or a NUL-terminated string.
-unsafe fn strings(narg: i32, arg: *const *const c_char) -> Vec<String> {
+pub(crate) unsafe fn strings(narg: i32, arg: *const *const c_char) -> Vec<String> {
     if arg.is_null() {
         return Vec::new();
     }

@@ -1,12 +1,14 @@
 //! `libdprs.so`: the LAMMPS plugin. LAMMPS calls `lammpsplugin_init`, the C++
-//! shim (cpp/) registers `pair_style dprs`, and every call of the shim lands
-//! in [`abi`], which hands the work to `dprs-core`.
+//! shim (cpp/) registers `pair_style dprs` and `fix dprs/diffusion`; every call
+//! of the pair style lands in [`abi`], which hands the work to `dprs-core`, and
+//! every call of the fix in [`fix`], which feeds `dprs-analysis`.
 //!
 //! LAMMPS symbols stay undefined in this library and are bound by
 //! `plugin load` from the running LAMMPS, so it cannot be loaded elsewhere;
 //! the physics lives in `dprs-core`, which tests use directly.
 
 mod abi;
+mod fix;
 
 use std::ffi::c_void;
 

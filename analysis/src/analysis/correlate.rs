@@ -22,6 +22,7 @@ pub fn good_size(n: usize) -> usize {
     }
 }
 
+#[derive(Clone)]
 pub struct Correlator {
     n: usize,
     fwd: Arc<dyn RealToComplex<f64>>,

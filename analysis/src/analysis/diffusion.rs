@@ -106,6 +106,12 @@ pub fn estimate(
     let k = 1.0 / (2.0 * dims as f64);
     let value = slope(full, w, dt) * k;
     let vals: Vec<f64> = blocks.iter().map(|b| slope(b, w, dt) * k).collect();
+    estimate_from_values(value, vals)
+}
+
+/// [`estimate`] once the D of the whole run and of every block are known
+/// (each `slope / (2·dims)`): the block spread gives the error.
+pub fn estimate_from_values(value: f64, vals: Vec<f64>) -> DEstimate {
     let nb = vals.len();
     let stderr = if nb >= 2 {
         let mean = vals.iter().sum::<f64>() / nb as f64;

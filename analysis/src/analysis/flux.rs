@@ -103,6 +103,7 @@ pub struct Flux {
     pub samples: Vec<usize>,
 }
 
+#[derive(Clone)]
 struct Open {
     centre: usize,
     end: usize,
@@ -111,6 +112,7 @@ struct Open {
 }
 
 /// Streams frames; keeps only the few sample windows that are open.
+#[derive(Clone)]
 pub struct FluxAccumulator {
     p: FluxParams,
     half: usize,

@@ -11,3 +11,4 @@ pub mod rdf;
 pub mod select;
 pub mod twopt;
 pub mod vacf;
+pub mod window;

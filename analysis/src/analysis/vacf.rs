@@ -29,6 +29,7 @@ impl VelocitySource {
     }
 }
 
+#[derive(Clone)]
 pub struct VacfCollector {
     atoms: Vec<usize>,
     member: Vec<Vec<usize>>,
@@ -78,6 +79,11 @@ impl VacfCollector {
             source: None,
             prev: Vec::new(),
         }
+    }
+
+    /// Bytes held: the buffered velocities and the summed spectra.
+    pub fn bytes(&self) -> usize {
+        self.buf.capacity() * 4 + self.acc.len() * 16 + self.prev.len() * 24
     }
 
     pub fn push(&mut self, f: &Frame) -> Result<()> {

@@ -348,15 +348,18 @@ impl<'m> Consumer<'m> {
                 None => {
                     let map =
                         IdMap::new(&rows.ids).map_err(|d| parse::duplicate_error(raw, &rows, d))?;
+                    self.info.n_atoms = raw.header.n_atoms;
+                    self.info.velocities = raw.header.columns.velocities;
+                    self.info.coords = raw.header.columns.describe().to_string();
+                    rows = parse::reorder(raw, rows, &map)?;
+                    // Taken after the reordering: the types in id order, as
+                    // the positions (a dump not sorted by id had them in
+                    // file order, so per-type results mixed atoms up).
                     self.types = Arc::new(
                         rows.types
                             .take()
                             .unwrap_or_else(|| vec![1; raw.header.n_atoms]),
                     );
-                    self.info.n_atoms = raw.header.n_atoms;
-                    self.info.velocities = raw.header.columns.velocities;
-                    self.info.coords = raw.header.columns.describe().to_string();
-                    rows = parse::reorder(raw, rows, &map)?;
                     // Only this thread sets it.
                     let _ = self.map.set(map);
                 }
