@@ -4,6 +4,8 @@
 //! Data flows top to bottom through these modules:
 //! - [`dump`] streams frames out of LAMMPS text dumps (plain, `.gz`, `.zst`,
 //!   several files), sorted by atom id and unwrapped; it knows nothing of analyses.
+//! - [`source`] is where frames come from: dumps on disk or a [`source::Trajectory`]
+//!   built from arrays in memory; the analyses read both the same way.
 //! - [`frame`] is what one frame is once read: box, ids, types, positions, velocities.
 //! - [`time`] turns `--dt` / `--timestep` / a LAMMPS log into the time between frames.
 //! - [`analysis`] holds the analyses as plain accumulators over frames:
@@ -17,6 +19,7 @@ pub mod frame;
 pub mod out;
 pub mod plot;
 pub mod progress;
+pub mod source;
 pub mod thermo;
 pub mod time;
 pub mod units;

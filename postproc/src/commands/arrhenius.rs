@@ -10,8 +10,10 @@ use dprs_analysis::analysis::diffusion;
 use dprs_analysis::analysis::msd::GroupMsd;
 use dprs_analysis::out::{num, write_csv, write_json};
 use dprs_analysis::plot::error_bar_plot;
+use dprs_analysis::source::Trajectory;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Args)]
 pub struct ArrheniusArgs {
@@ -37,7 +39,14 @@ pub struct ArrheniusArgs {
     /// Do not draw PNG figures.
     #[arg(long)]
     pub no_plot: bool,
+    /// Trajectories handed over in memory (the Python module): a run
+    /// `<arrays>#K@T` is the K-th of them at T.
+    #[arg(skip)]
+    pub arrays: Vec<Arc<Trajectory>>,
 }
+
+/// How a run names a trajectory of [`ArrheniusArgs::arrays`].
+pub const ARRAYS_RUN: &str = "<arrays>#";
 
 fn read_csv(path: &Path) -> Result<Vec<Point>> {
     let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
@@ -78,6 +87,7 @@ fn read_csv(path: &Path) -> Result<Vec<Point>> {
 /// D ± stderr (Å²/ps) of one dump, as `postproc msd` computes it.
 pub fn d_of_dump(
     dump: &str,
+    frames: Option<Arc<Trajectory>>,
     time: &TimeArgs,
     select: &SelectArgs,
     fit: &FitArgs,
@@ -95,6 +105,7 @@ pub fn d_of_dump(
         out: PathBuf::from("."),
         json: true,
         no_plot: true,
+        frames,
     };
     let clock = time.clock()?;
     let pass = run_pass(&input, select, false, true, None)?;
@@ -126,7 +137,11 @@ pub fn points(a: &ArrheniusArgs) -> Result<(Vec<Point>, &'static str)> {
             if a.fit.blocks < 2 {
                 bail!("--blocks must be at least 2 for an error bar");
             }
-            let (d, e) = d_of_dump(dump, &a.time, &a.select, &a.fit, &a.component)?;
+            let frames = dump
+                .strip_prefix(ARRAYS_RUN)
+                .and_then(|k| k.parse::<usize>().ok())
+                .and_then(|k| a.arrays.get(k).cloned());
+            let (d, e) = d_of_dump(dump, frames, &a.time, &a.select, &a.fit, &a.component)?;
             pts.push(Point { t, d, d_err: e });
             unit = "A^2/ps";
         } else {
@@ -191,12 +206,7 @@ pub fn fit_and_write(pts: &[Point], unit: &str, out: &Path, plot: bool) -> Resul
 }
 
 pub fn run(a: ArrheniusArgs) -> Result<()> {
-    let (pts, unit) = points(&a)?;
-    super::keep_aside(
-        &a.out,
-        &["arrhenius.csv", "arrhenius.png", "arrhenius.json"],
-    )?;
-    let s = fit_and_write(&pts, unit, &a.out, !a.no_plot)?;
+    let (pts, unit, s) = summary(&a)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&s)?);
     } else {
@@ -216,4 +226,16 @@ pub fn run(a: ArrheniusArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The Arrhenius fit over the runs; writes arrhenius.csv/json/png and
+/// returns the points, the unit of D and the summary `--json` prints.
+pub fn summary(a: &ArrheniusArgs) -> Result<(Vec<Point>, &'static str, Value)> {
+    let (pts, unit) = points(a)?;
+    super::keep_aside(
+        &a.out,
+        &["arrhenius.csv", "arrhenius.png", "arrhenius.json"],
+    )?;
+    let s = fit_and_write(&pts, unit, &a.out, !a.no_plot)?;
+    Ok((pts, unit, s))
 }

@@ -16,10 +16,12 @@ use dprs_analysis::analysis::rdf::RdfAccumulator;
 use dprs_analysis::analysis::select::{parse_id_list, Selection};
 use dprs_analysis::analysis::vacf::{Vacf, VacfCollector};
 use dprs_analysis::dump::{self, DumpInfo, ReadOptions};
+use dprs_analysis::source::{Source, Trajectory};
 use dprs_analysis::time::{self, Clock};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Args, Clone)]
 pub struct InputArgs {
@@ -41,6 +43,20 @@ pub struct InputArgs {
     /// Do not draw PNG figures.
     #[arg(long)]
     pub no_plot: bool,
+    /// Frames handed over in memory (the Python module), read instead of `dump`.
+    #[arg(skip)]
+    pub frames: Option<Arc<Trajectory>>,
+}
+
+impl InputArgs {
+    /// Where the frames come from: the trajectory in memory when there is
+    /// one, else the dumps named on the command line.
+    pub fn source(&self) -> Result<Source> {
+        Ok(match &self.frames {
+            Some(t) => Source::Frames(t.clone()),
+            None => Source::Dump(dump::expand(&self.dump)?),
+        })
+    }
 }
 
 #[derive(Args, Clone)]
@@ -99,51 +115,51 @@ pub struct VdosOpts {
 #[derive(Args)]
 pub struct MsdArgs {
     #[command(flatten)]
-    input: InputArgs,
+    pub(crate) input: InputArgs,
     #[command(flatten)]
-    time: TimeArgs,
+    pub(crate) time: TimeArgs,
     #[command(flatten)]
-    select: SelectArgs,
+    pub(crate) select: SelectArgs,
     #[command(flatten)]
-    fit: FitArgs,
+    pub(crate) fit: FitArgs,
 }
 
 #[derive(Args)]
 pub struct VdosArgs {
     #[command(flatten)]
-    input: InputArgs,
+    pub(crate) input: InputArgs,
     #[command(flatten)]
-    time: TimeArgs,
+    pub(crate) time: TimeArgs,
     #[command(flatten)]
-    select: SelectArgs,
+    pub(crate) select: SelectArgs,
     #[command(flatten)]
-    vdos: VdosOpts,
+    pub(crate) vdos: VdosOpts,
 }
 
 #[derive(Args)]
 pub struct DiffusionArgs {
     #[command(flatten)]
-    input: InputArgs,
+    pub(crate) input: InputArgs,
     #[command(flatten)]
-    time: TimeArgs,
+    pub(crate) time: TimeArgs,
     #[command(flatten)]
-    select: SelectArgs,
+    pub(crate) select: SelectArgs,
     #[command(flatten)]
-    fit: FitArgs,
+    pub(crate) fit: FitArgs,
     #[command(flatten)]
-    vdos: VdosOpts,
+    pub(crate) vdos: VdosOpts,
 }
 
 #[derive(Args)]
 pub struct RdfArgs {
     #[command(flatten)]
-    input: InputArgs,
+    pub(crate) input: InputArgs,
     /// Largest distance, Å (default: the smaller of 10 Å and half the narrowest box width).
     #[arg(long)]
-    rmax: Option<f64>,
+    pub(crate) rmax: Option<f64>,
     /// Number of bins.
     #[arg(long, default_value_t = 200)]
-    bins: usize,
+    pub(crate) bins: usize,
 }
 
 impl TimeArgs {
@@ -199,6 +215,10 @@ fn frame_dt(clock: Clock, info: &DumpInfo, every: usize) -> Result<f64> {
 /// Peeks at the first two frames for the step spacing (needed before the
 /// main pass when the VACF lag is given in ps and time comes per step).
 fn early_dt(files: &[PathBuf], clock: Clock, every: usize) -> Result<f64> {
+    early_dt_of(&Source::Dump(files.to_vec()), clock, every)
+}
+
+fn early_dt_of(source: &Source, clock: Clock, every: usize) -> Result<f64> {
     if let Clock::PerFrame(dt) = clock {
         return Ok(dt * every as f64);
     }
@@ -207,7 +227,7 @@ fn early_dt(files: &[PathBuf], clock: Clock, every: usize) -> Result<f64> {
         max_frames: Some(2),
         progress: false,
     };
-    let info = dump::read(files, &opts, |_| Ok(()))?;
+    let info = source.read(&opts, |_| Ok(()))?;
     Ok(clock.frame_dt(&info.steps)?.0)
 }
 
@@ -317,13 +337,13 @@ fn run_pass(
     want_msd: bool,
     vacf_lag: Option<usize>,
 ) -> Result<Pass> {
-    let files = dump::expand(&input.dump)?;
+    let source = input.source()?;
     let ids = select.id_set()?;
     let mut sel: Option<Selection> = None;
     let mut types = Vec::new();
     let mut msd = None;
     let mut vacf = None;
-    let info = dump::read(&files, &read_opts(input), |f| {
+    let info = source.read(&read_opts(input), |f| {
         if sel.is_none() {
             let s = Selection::new(
                 &f.ids,
@@ -489,13 +509,19 @@ pub(crate) fn add_warnings(summary: &mut Value, notes: &[String]) {
 }
 
 pub fn msd(a: MsdArgs) -> Result<()> {
+    let summary = msd_summary(&a)?;
+    report::emit(&a.input, &summary, &report::msd_text(&summary))
+}
+
+/// The MSD and D per axis and plane; writes msd.csv/json/png and returns
+/// the summary `--json` prints.
+pub fn msd_summary(a: &MsdArgs) -> Result<Value> {
     let clock = a.time.clock()?;
     let pass = run_pass(&a.input, &a.select, a.select.by_type, true, None)?;
     let dt = frame_dt(clock, &pass.info, a.input.every)?;
     let fm = msd_with_window(&a.fit, pass.msd.as_ref().expect("asked for"), &pass.sel, dt)?;
     keep_aside(&a.input.out, MSD_FILES)?;
-    let summary = report::msd(&a.input, &pass.info, &fm, dt)?;
-    report::emit(&a.input, &summary, &report::msd_text(&summary))
+    report::msd(&a.input, &pass.info, &fm, dt)
 }
 
 /// The default longest VACF lag when the run is long enough, ps.
@@ -576,23 +602,41 @@ fn vdos_summary(
 }
 
 pub fn vdos(a: VdosArgs) -> Result<()> {
+    let summary = vdos_run(&a)?;
+    report::emit(&a.input, &summary, &report::vdos_text(&summary))
+}
+
+/// The VACF, VDOS and the D from F(0) and Green–Kubo; writes vacf.csv,
+/// vdos.csv/json and the figures, and returns the summary `--json` prints.
+pub fn vdos_run(a: &VdosArgs) -> Result<Value> {
     let clock = a.time.clock()?;
-    let files = dump::expand(&a.input.dump)?;
-    let lag = vacf_lag(&a.vdos, early_dt(&files, clock, a.input.every)?)?;
+    let source = a.input.source()?;
+    let lag = vacf_lag(&a.vdos, early_dt_of(&source, clock, a.input.every)?)?;
     let by_type = a.select.by_type || a.vdos.mass.is_some();
     let mut pass = run_pass(&a.input, &a.select, by_type, false, Some(lag))?;
     let dt = frame_dt(clock, &pass.info, a.input.every)?;
     let mut vacf = pass.vacf.take().expect("asked for").finish(&pass.sel, dt)?;
     let notes = settle_lag(&mut vacf, &a.vdos);
     keep_aside(&a.input.out, VDOS_FILES)?;
-    let summary = vdos_summary(&a.input, &a.vdos, &pass, &vacf, &notes)?;
-    report::emit(&a.input, &summary, &report::vdos_text(&summary))
+    vdos_summary(&a.input, &a.vdos, &pass, &vacf, &notes)
 }
 
 pub fn diffusion(a: DiffusionArgs) -> Result<()> {
+    let summary = diffusion_summary(&a)?;
+    let text = format!(
+        "{}{}",
+        report::msd_text(&summary),
+        report::vdos_text(&summary)
+    );
+    report::emit(&a.input, &summary, &text)
+}
+
+/// MSD and VDOS from one pass; writes the files of both and returns their
+/// summaries merged, as `--json` prints it.
+pub fn diffusion_summary(a: &DiffusionArgs) -> Result<Value> {
     let clock = a.time.clock()?;
-    let files = dump::expand(&a.input.dump)?;
-    let lag = vacf_lag(&a.vdos, early_dt(&files, clock, a.input.every)?)?;
+    let source = a.input.source()?;
+    let lag = vacf_lag(&a.vdos, early_dt_of(&source, clock, a.input.every)?)?;
     let by_type = a.select.by_type || a.vdos.mass.is_some();
     let mut pass = run_pass(&a.input, &a.select, by_type, true, Some(lag))?;
     let dt = frame_dt(clock, &pass.info, a.input.every)?;
@@ -618,21 +662,23 @@ pub fn diffusion(a: DiffusionArgs) -> Result<()> {
             }
         }
     }
-    let text = format!(
-        "{}{}",
-        report::msd_text(&summary),
-        report::vdos_text(&summary)
-    );
-    report::emit(&a.input, &summary, &text)
+    Ok(summary)
 }
 
 pub fn rdf(a: RdfArgs) -> Result<()> {
-    let files = dump::expand(&a.input.dump)?;
+    let summary = rdf_summary(&a)?;
+    report::emit(&a.input, &summary, &report::rdf_text(&summary))
+}
+
+/// g(r), its partials and coordination numbers; writes rdf.csv/json/png and
+/// returns the summary `--json` prints.
+pub fn rdf_summary(a: &RdfArgs) -> Result<Value> {
+    let source = a.input.source()?;
     if a.bins < 3 {
         bail!("--bins must be at least 3");
     }
     let mut acc: Option<RdfAccumulator> = None;
-    let info = dump::read(&files, &read_opts(&a.input), |f| {
+    let info = source.read(&read_opts(&a.input), |f| {
         if acc.is_none() {
             let wmin = f.cell.widths().into_iter().fold(f64::INFINITY, f64::min);
             let rmax = a.rmax.unwrap_or((0.5 * wmin).min(10.0));
@@ -643,9 +689,7 @@ pub fn rdf(a: RdfArgs) -> Result<()> {
     print_warnings(&info);
     let rdf = acc.expect("one frame at least").finish()?;
     keep_aside(&a.input.out, RDF_FILES)?;
-    let summary = report::rdf(&a.input, &info, &rdf)?;
-    let _ = json!(null);
-    report::emit(&a.input, &summary, &report::rdf_text(&summary))
+    report::rdf(&a.input, &info, &rdf)
 }
 
 fn mine_has(list: &[Value], w: &Value) -> bool {

@@ -2,14 +2,14 @@
 //! VDOS (paper A Fig. 2a–c), from the VACF/VDOS of `postproc vdos`.
 
 use super::{
-    add_warnings, early_dt, fmt_ps, frame_dt, masses, report, run_pass, vacf_lag, InputArgs,
+    add_warnings, early_dt_of, fmt_ps, frame_dt, masses, report, run_pass, vacf_lag, InputArgs,
     SelectArgs, TimeArgs, VdosOpts,
 };
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use dprs_analysis::analysis::twopt;
 use dprs_analysis::analysis::vacf;
-use dprs_analysis::dump::{self, ReadOptions};
+use dprs_analysis::dump::ReadOptions;
 use dprs_analysis::out::{num, write_csv, write_json};
 use dprs_analysis::plot::{line_plot, Series};
 use dprs_analysis::units::KB_METAL_MASS;
@@ -41,11 +41,10 @@ pub fn compute(
         bail!("--temperature must be positive");
     }
     let clock = time.clock()?;
-    let files = dump::expand(&input.dump)?;
-    let lag = vacf_lag(vo, early_dt(&files, clock, input.every)?)?;
+    let source = input.source()?;
+    let lag = vacf_lag(vo, early_dt_of(&source, clock, input.every)?)?;
     let mut volume = 0.0;
-    dump::read(
-        &files,
+    source.read(
         &ReadOptions {
             every: 1,
             max_frames: Some(1),
