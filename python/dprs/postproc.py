@@ -449,10 +449,20 @@ def _run(cls, argv: list[str], frames: list, out, figures: bool) -> Result:
         text, tables = _native.analyse(argv, frames)
     summary = _to_python(json.loads(text))
     if out is None:
-        summary.pop("csv", None)  # the folder is gone
+        summary = _drop_paths(summary, tmp)  # the folder is gone
     for w in summary.get("warnings", []):
         warnings.warn(w, stacklevel=3)
     return cls(summary, {name: dict(cols) for name, cols in tables})
+
+
+def _drop_paths(value: Any, folder: str) -> Any:
+    """The summary without the entries naming files in ``folder``."""
+    if isinstance(value, dict):
+        return {k: _drop_paths(v, folder) for k, v in value.items()
+                if not (isinstance(v, str) and v.startswith(folder))}
+    if isinstance(value, list):
+        return [_drop_paths(v, folder) for v in value]
+    return value
 
 
 def _opt(flag: str, value: Any) -> list[str]:
@@ -487,15 +497,16 @@ def _masses(mass: Mapping[int, float] | None) -> list[str]:
     return ["--mass=" + ",".join(f"{int(t)}={float(m)!r}" for t, m in mass.items())]
 
 
-def _source(traj: Trajectory) -> tuple[list[str], list]:
+def _source(traj: Trajectory, timed: bool) -> tuple[list[str], list]:
     if not isinstance(traj, Trajectory):
         raise TypeError(f"expected a Trajectory (postproc.read or Trajectory.from_arrays), got {type(traj).__name__}")
     frames = [] if traj._frames is None else [traj._frames]
-    return traj._input_args() + traj._time_args(), frames
+    return traj._input_args() + (traj._time_args() if timed else []), frames
 
 
-def _call(cls, command: str, traj: Trajectory, args: list[str], out, figures, keep=()) -> Result:
-    src, frames = _source(traj)
+def _call(cls, command: str, traj: Trajectory, args: list[str], out, figures, keep=(),
+          timed=True) -> Result:
+    src, frames = _source(traj, timed)
     try:
         return _run(cls, [command] + src + args, frames, out, figures)
     finally:
@@ -560,7 +571,8 @@ def rdf(traj: Trajectory, *, rmax=None, bins=None, out=None, figures=False) -> R
     rmax: largest distance, Å (default: the smaller of 10 Å and half the narrowest box width).
     bins: number of bins (default 200).
     """
-    return _call(RdfResult, "rdf", traj, _opt("--rmax", rmax) + _opt("--bins", bins), out, figures)
+    args = _opt("--rmax", rmax) + _opt("--bins", bins)
+    return _call(RdfResult, "rdf", traj, args, out, figures, timed=False)
 
 
 def _lattice_args(lattice, a, smooth) -> list[str]:

@@ -105,12 +105,13 @@ fn frames_from_arrays(
     }
 }
 
-/// The dump files these names and globs stand for, in reading order.
+/// The dump files these names and globs stand for, in reading order;
+/// refuses missing files and files that are not text.
 #[pyfunction]
 fn expand_dumps(patterns: Vec<String>) -> PyResult<Vec<String>> {
-    dprs_analysis::dump::expand(&patterns)
-        .map(|v| v.iter().map(|p| p.display().to_string()).collect())
-        .map_err(|e| failed(e.to_string()))
+    let files = dprs_analysis::dump::expand(&patterns).map_err(|e| failed(e.to_string()))?;
+    dprs_analysis::dump::input::check_text(&files).map_err(|e| failed(e.to_string()))?;
+    Ok(files.iter().map(|p| p.display().to_string()).collect())
 }
 
 /// Runs `postproc <argv>` (program name first) on the dumps it names or,
