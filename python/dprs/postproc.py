@@ -290,6 +290,11 @@ class Result:
         return f"<{type(self).__name__} {self._headline()}>"
 
 
+def _g(x: Any) -> str:
+    """A number for a one-line summary: four significant digits."""
+    return "n/a" if x is None else f"{x:.4g}" if isinstance(x, float) else str(x)
+
+
 def _pm(entry: Mapping | None) -> str:
     if not entry or entry.get("value") is None:
         return "n/a"
@@ -342,8 +347,8 @@ class VdosResult(Result):
         return column == "vdos_per_THz"
 
     def _headline(self):
-        return (f"D from F(0) = {self.summary.get('D_from_F0')}, D Green–Kubo = "
-                f"{self.summary.get('D_green_kubo')} Å²/ps, peak {self.summary.get('peak_THz')} THz")
+        return (f"D from F(0) = {_g(self.summary.get('D_from_F0'))}, D Green–Kubo = "
+                f"{_g(self.summary.get('D_green_kubo'))} Å²/ps, peak {_g(self.summary.get('peak_THz'))} THz")
 
 
 class DiffusionResult(MsdResult):
@@ -352,8 +357,8 @@ class DiffusionResult(MsdResult):
     analysis = "diffusion"
 
     def _headline(self):
-        return (MsdResult._headline(self) + f"; D from F(0) = {self.summary.get('D_from_F0')}, "
-                f"D Green–Kubo = {self.summary.get('D_green_kubo')} Å²/ps")
+        return (MsdResult._headline(self) + f"; D from F(0) = {_g(self.summary.get('D_from_F0'))}, "
+                f"D Green–Kubo = {_g(self.summary.get('D_green_kubo'))} Å²/ps")
 
 
 class RdfResult(Result):
@@ -370,7 +375,7 @@ class RdfResult(Result):
         return column.startswith("g_")
 
     def _headline(self):
-        return ", ".join(f"{k}: peak {v.get('first_peak_A')} Å, n = {v.get('coordination')}"
+        return ", ".join(f"{k}: peak {_g(v.get('first_peak_A'))} Å, n = {_g(v.get('coordination'))}"
                          for k, v in self.summary.get("pairs", {}).items())
 
 
@@ -392,7 +397,7 @@ class ChainsResult(Result):
 
     def _headline(self):
         return (f"{self.summary.get('n_hops')} hops, {self.summary.get('n_chains')} chains, "
-                f"mobile fraction {self.summary.get('mobile_fraction')}")
+                f"mobile fraction {_g(self.summary.get('mobile_fraction'))}")
 
 
 class TwoptResult(Result):
@@ -410,7 +415,7 @@ class TwoptResult(Result):
         return column in ("vdos_per_THz", "gas_per_THz", "solid_per_THz")
 
     def _headline(self):
-        return f"f_g = {self.summary.get('f_g')}, Δ = {self.summary.get('delta')}"
+        return f"f_g = {_g(self.summary.get('f_g'))}, Δ = {_g(self.summary.get('delta'))}"
 
 
 class ArrheniusResult(Result):
