@@ -244,3 +244,78 @@ impl Source {
         Ok(info)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn walk(n_frames: usize, n_atoms: usize) -> Vec<f64> {
+        (0..n_frames * n_atoms * 3)
+            .map(|k| k as f64 * 0.25)
+            .collect()
+    }
+
+    #[test]
+    fn atoms_are_sorted_by_id_and_frames_thinned_like_the_dump_reader() {
+        let pos = walk(5, 3);
+        let t = Trajectory::from_arrays(
+            5,
+            3,
+            &pos,
+            None,
+            &[BoxShape::Lengths([10.0, 11.0, 12.0])],
+            &[2, 1, 3],
+            Some(&[30, 10, 20]),
+            None,
+        )
+        .unwrap();
+        let f = &t.frames[1];
+        assert_eq!(*f.ids, vec![10, 20, 30]);
+        assert_eq!(*f.types, vec![1, 3, 2]);
+        // id 10 was the second row: values 9 + 3 .. 9 + 6 (frame 1 starts at 9)
+        assert_eq!(f.pos[0], [12.0 * 0.25, 13.0 * 0.25, 14.0 * 0.25]);
+        assert_eq!(f.cell.widths(), [10.0, 11.0, 12.0]);
+        let src = Source::Frames(Arc::new(t));
+        let opts = ReadOptions {
+            every: 2,
+            max_frames: Some(2),
+            progress: false,
+        };
+        let mut seen = Vec::new();
+        let info = src
+            .read(&opts, |f| {
+                seen.push((f.index, f.step));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen, vec![(0, 0), (1, 2)]);
+        assert_eq!(
+            (info.n_frames, info.n_atoms, info.steps),
+            (2, 3, vec![0, 2])
+        );
+        assert_eq!(info.coords, ARRAY_COORDS);
+    }
+
+    #[test]
+    fn bad_arrays_are_refused_with_the_reason() {
+        let pos = walk(2, 2);
+        let err = |b: &[BoxShape], types: &[i64], ids: Option<&[i64]>| {
+            Trajectory::from_arrays(2, 2, &pos, None, b, types, ids, None)
+                .unwrap_err()
+                .to_string()
+        };
+        let cube = [BoxShape::Lengths([5.0; 3])];
+        assert!(err(&cube, &[1], None).contains("1 types for 2 atoms"));
+        assert!(err(&cube, &[0, 1], None).contains("integers from 1"));
+        assert!(err(&cube, &[1, 1], Some(&[4, 4])).contains("atom id 4 appears twice"));
+        let tilted = [BoxShape::Cell([
+            [5.0, 1.0, 0.0],
+            [0.0, 5.0, 0.0],
+            [0.0, 0.0, 5.0],
+        ])];
+        assert!(err(&tilted, &[1, 1], None).contains("restricted triclinic"));
+        assert!(err(&[BoxShape::Lengths([5.0, 0.0, 5.0])], &[1, 1], None).contains("positive"));
+        let three = [cube[0]; 3];
+        assert!(err(&three, &[1, 1], None).contains("3 boxes for 2 frames"));
+    }
+}

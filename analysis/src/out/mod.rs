@@ -58,8 +58,19 @@ thread_local! {
 /// digits): callers that want the numbers, not the files (the Python
 /// module), get exactly what the command line writes.
 pub fn capture_tables<R>(f: impl FnOnce() -> R) -> (R, Vec<Table>) {
-    let outer = CAPTURED.with(|c| c.borrow_mut().replace(Vec::new()));
+    /// Puts the outer capture back even when `f` panics (the Python module
+    /// turns panics into exceptions and goes on on this thread).
+    struct Restore(Option<Option<Vec<Table>>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(outer) = self.0.take() {
+                CAPTURED.with(|c| *c.borrow_mut() = outer);
+            }
+        }
+    }
+    let mut restore = Restore(Some(CAPTURED.with(|c| c.borrow_mut().replace(Vec::new()))));
     let r = f();
+    let outer = restore.0.take().expect("restored only here or on drop");
     let tables = CAPTURED.with(|c| std::mem::replace(&mut *c.borrow_mut(), outer));
     (r, tables.unwrap_or_default())
 }
