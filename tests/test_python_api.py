@@ -101,18 +101,18 @@ def check_tables(result, folder):
             np.testing.assert_allclose(v, truth[c], rtol=1e-8, atol=1e-300, err_msg=f"{name}.{c}")
 
 
-def make_system(n_frames=400, edge=4, a=3.0, seed=7):
+def make_system(n_frames=400, edge=4, a=3.0, seed=7, step=0.03, vib=0.1):
     """A two-type crystal of edge³ atoms whose atoms diffuse (random walk)
     and vibrate; unwrapped positions Å, velocities Å/ps, frames DT ps apart."""
     rng = np.random.default_rng(seed)
     n = edge**3
     site = np.array([[i, j, k] for i in range(edge) for j in range(edge) for k in range(edge)], float) * a
-    drift = np.cumsum(rng.normal(0.0, 0.03, (n_frames, n, 3)) * [1.0, 1.0, 0.5], axis=0)
+    drift = np.cumsum(rng.normal(0.0, step, (n_frames, n, 3)) * [1.0, 1.0, 0.5], axis=0)
     phase = rng.uniform(0, 2 * np.pi, (n, 3))
     t = np.arange(n_frames)[:, None, None] * DT
     w = 2 * np.pi * 6.0
-    pos = site + drift + 0.1 * np.sin(w * t + phase)
-    vel = np.gradient(drift, DT, axis=0) + 0.1 * w * np.cos(w * t + phase)
+    pos = site + drift + vib * np.sin(w * t + phase)
+    vel = np.gradient(drift, DT, axis=0) + vib * w * np.cos(w * t + phase)
     types = np.where(np.arange(n) % 2 == 0, 1, 2)
     return pos, vel, types, np.array([edge * a] * 3)
 
@@ -249,6 +249,20 @@ def test_arrays_from_an_mdanalysis_style_source_give_the_dump_d(pp, system, tmp_
             assert np.array_equal(mem.tables[name][c], disk.tables[name][c]), c
     # the drift is half as strong along z: D_z ≈ D_x / 4
     assert mem.D["z"] < 0.5 * mem.D["x"]
+
+
+def test_arrhenius_of_arrays_equals_the_cli_on_their_dumps(pp, tmp_path):
+    runs, dumps = [], []
+    for k, temp in enumerate((600.0, 800.0, 1000.0)):
+        pos, vel, types, box = make_system(seed=k, step=0.2 * np.exp(-1000.0 / temp), vib=0.0)
+        dumps.append(f"{tmp_path / f'd{k}.lammpstrj'}@{temp}")
+        write_dump(tmp_path / f"d{k}.lammpstrj", pos, vel, types, box)
+        runs.append((pp.Trajectory.from_arrays(pos, box, types, dt=DT), temp))
+    truth = cli("arrhenius", *dumps, "--dt", DT, "--component", "x", out=tmp_path / "cli")
+    r = pp.arrhenius(runs, component="x")
+    assert max_diff(r.summary, truth, tmp_path / "cli") == 0.0
+    # the step variance goes as exp(-2000 K / T): Ea = 2000 K · k_B = 0.172 eV
+    assert r.Ea_eV["value"] == pytest.approx(2000 * 8.617333262e-5, rel=0.3)
 
 
 def test_errors_are_postproc_errors_with_the_cli_message(pp, system, tmp_path):
