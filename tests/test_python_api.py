@@ -297,3 +297,38 @@ def test_missing_pandas_and_matplotlib_are_clear_import_errors(pp, system, monke
         r.plot()
     d = r.to_dict()
     assert set(d) == {"summary", "tables"} and d["tables"]["msd"]["time_ps"].shape == (pos.shape[0],)
+
+
+def test_the_gil_is_released_while_an_analysis_runs(pp, tmp_path):
+    """This thread keeps noting the time while a worker thread runs an
+    analysis: with the GIL released it runs during the native call, so it
+    notes times inside the call; a call holding the GIL would stop it from
+    the call's start to its end. (The worker calls the native function
+    directly: the Python wrapper's own file operations let go of the GIL too.)"""
+    import threading
+    import time
+
+    from dprs import _native
+
+    rng = np.random.default_rng(3)
+    pos = np.cumsum(rng.normal(0.0, 0.05, (1500, 500, 3)), axis=0)
+    traj = pp.Trajectory.from_arrays(pos, [20.0, 20.0, 20.0], dt=DT)
+    argv = ["postproc", "msd", "<arrays>", "--dt", str(DT), "--out", str(tmp_path), "--json", "--no-plot"]
+    start = time.perf_counter()
+    _native.analyse(argv, [traj._frames])
+    took = time.perf_counter() - start
+    marks = {}
+
+    def work():
+        marks["start"] = time.perf_counter()
+        marks["result"] = _native.analyse(argv, [traj._frames])
+
+    worker = threading.Thread(target=work)
+    stamps = []
+    worker.start()
+    while worker.is_alive():
+        stamps.append(time.perf_counter())
+    worker.join()
+    assert json.loads(marks["result"][0])["n_frames"] == 1500
+    inside = [t for t in stamps if marks["start"] + 0.1 * took < t < marks["start"] + 0.5 * took]
+    assert len(inside) > 100, (took, len(stamps), len(inside))
