@@ -10,6 +10,8 @@
 //! - [`time`] turns `--dt` / `--timestep` / a LAMMPS log into the time between frames.
 //! - [`analysis`] holds the analyses as plain accumulators over frames:
 //!   MSD and D with block errors, VACF/VDOS, g(r), all sharing one FFT correlator.
+//! - [`runs`] holds the steps around the accumulators that every front end takes:
+//!   one pass over a source, the MSD fit window with adaptive time blocks, the VACF lag.
 //! - [`out`] and [`plot`] write what the analyses found as CSV/JSON and PNG.
 
 pub mod analysis;
@@ -19,6 +21,7 @@ pub mod frame;
 pub mod out;
 pub mod plot;
 pub mod progress;
+pub mod runs;
 pub mod source;
 pub mod thermo;
 pub mod time;

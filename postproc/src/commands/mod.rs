@@ -10,12 +10,17 @@ pub mod twopt;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use dprs_analysis::analysis::diffusion::{self, FitWindow};
-use dprs_analysis::analysis::msd::{Msd, MsdCollector};
+use dprs_analysis::analysis::diffusion;
+use dprs_analysis::analysis::msd::MsdCollector;
 use dprs_analysis::analysis::rdf::RdfAccumulator;
 use dprs_analysis::analysis::select::{parse_id_list, Selection};
-use dprs_analysis::analysis::vacf::{Vacf, VacfCollector};
+use dprs_analysis::analysis::vacf::Vacf;
 use dprs_analysis::dump::{self, DumpInfo, ReadOptions};
+pub(crate) use dprs_analysis::runs::fit::FittedMsd;
+use dprs_analysis::runs::fit::{self, FitOptions};
+pub(crate) use dprs_analysis::runs::fmt_ps;
+pub(crate) use dprs_analysis::runs::pass::Pass;
+use dprs_analysis::runs::{lag, pass};
 use dprs_analysis::source::{Source, Trajectory};
 use dprs_analysis::time::{self, Clock};
 use serde_json::{json, Value};
@@ -199,13 +204,9 @@ fn read_opts(input: &InputArgs) -> ReadOptions {
     }
 }
 
-/// The time between analysed frames, ps.
+/// The time between analysed frames, ps; warnings about the steps go to stderr.
 fn frame_dt(clock: Clock, info: &DumpInfo, every: usize) -> Result<f64> {
-    let clock = match clock {
-        Clock::PerFrame(dt) => Clock::PerFrame(dt * every as f64),
-        c => c,
-    };
-    let (dt, warnings) = clock.frame_dt(&info.steps)?;
+    let (dt, warnings) = pass::frame_dt(clock, info, every)?;
     for w in warnings {
         eprintln!("warning: {w}");
     }
@@ -219,16 +220,7 @@ fn early_dt(files: &[PathBuf], clock: Clock, every: usize) -> Result<f64> {
 }
 
 fn early_dt_of(source: &Source, clock: Clock, every: usize) -> Result<f64> {
-    if let Clock::PerFrame(dt) = clock {
-        return Ok(dt * every as f64);
-    }
-    let opts = ReadOptions {
-        every,
-        max_frames: Some(2),
-        progress: false,
-    };
-    let info = source.read(&opts, |_| Ok(()))?;
-    Ok(clock.frame_dt(&info.steps)?.0)
+    Ok(pass::early_dt(source, clock, every)?)
 }
 
 fn masses(opts: &VdosOpts) -> Result<HashMap<u32, f64>> {
@@ -321,15 +313,8 @@ fn print_warnings(info: &DumpInfo) {
     }
 }
 
-struct Pass {
-    info: DumpInfo,
-    sel: Selection,
-    types: Vec<u32>,
-    msd: Option<MsdCollector>,
-    vacf: Option<VacfCollector>,
-}
-
-/// One pass over the dump feeding the MSD and/or VACF collectors.
+/// One pass over the input feeding the MSD and/or VACF collectors; what the
+/// reader noticed goes to stderr.
 fn run_pass(
     input: &InputArgs,
     select: &SelectArgs,
@@ -339,55 +324,14 @@ fn run_pass(
 ) -> Result<Pass> {
     let source = input.source()?;
     let ids = select.id_set()?;
-    let mut sel: Option<Selection> = None;
-    let mut types = Vec::new();
-    let mut msd = None;
-    let mut vacf = None;
-    let info = source.read(&read_opts(input), |f| {
-        if sel.is_none() {
-            let s = Selection::new(
-                &f.ids,
-                &f.types,
-                select.types.as_deref(),
-                ids.as_ref(),
-                by_type,
-            )?;
-            if want_msd {
-                msd = Some(MsdCollector::new(s.atoms.clone()));
-            }
-            if let Some(l) = vacf_lag {
-                vacf = Some(VacfCollector::new(&s, l));
-            }
-            types = f.types.to_vec();
-            sel = Some(s);
-        }
-        if let Some(m) = msd.as_mut() {
-            m.push(f);
-        }
-        if let Some(v) = vacf.as_mut() {
-            v.push(f)?;
-        }
-        Ok(())
-    })?;
-    print_warnings(&info);
-    Ok(Pass {
-        info,
-        sel: sel.expect("at least one frame was read"),
-        types,
-        msd,
-        vacf,
-    })
-}
-
-/// The MSD with its time blocks and the fit window. The blocks adapt to the
-/// window: a `--fit-to` longer than a block of `--blocks` gets fewer, longer
-/// blocks (each must hold the whole window); with fewer than two there is
-/// no error bar, and a note says why.
-pub(crate) struct FittedMsd {
-    pub msd: Msd,
-    pub window: FitWindow,
-    pub default: bool,
-    pub notes: Vec<String>,
+    let which = pass::Select {
+        types: select.types.as_deref(),
+        ids: ids.as_ref(),
+        by_type,
+    };
+    let pass = pass::collect(&source, &read_opts(input), which, want_msd, vacf_lag)?;
+    print_warnings(&pass.info);
+    Ok(pass)
 }
 
 pub(crate) fn msd_with_window(
@@ -396,98 +340,12 @@ pub(crate) fn msd_with_window(
     sel: &Selection,
     dt: f64,
 ) -> Result<FittedMsd> {
-    if fit.blocks < 2 {
-        bail!(
-            "--blocks {}: at least 2 time blocks are needed for an error bar",
-            fit.blocks
-        );
-    }
-    let n = collector.n_frames();
-    let run_ps = (n.max(1) - 1) as f64 * dt;
-    let d = FitWindow::default_for(n / fit.blocks);
-    let default = fit.fit_from.is_none() && fit.fit_to.is_none();
-    let mut notes = Vec::new();
-    let to_frames = match fit.fit_to {
-        None => d.to,
-        Some(to) => {
-            if !(to.is_finite() && to > 0.0) {
-                bail!("--fit-to {to}: the end of the fit window must be a positive time in ps");
-            }
-            let k = (to / dt).round() as usize;
-            if k + 1 > n {
-                bail!(
-                    "--fit-to {to} ps is past the end of the run ({n} frames, {} ps); \
-                     use --fit-to {} or less",
-                    fmt_ps(run_ps),
-                    fmt_ps(run_ps / 4.0)
-                );
-            }
-            k
-        }
+    let opts = FitOptions {
+        fit_from: fit.fit_from,
+        fit_to: fit.fit_to,
+        blocks: fit.blocks,
     };
-    if default && d.to + 1 > n {
-        bail!(
-            "{n} frames are too few for the default MSD fit window (lags {} to {} frames): \
-             give the window with --fit-from/--fit-to (ps), inside the {} ps run",
-            d.from,
-            d.to,
-            fmt_ps(run_ps)
-        );
-    }
-    // Blocks of n/b frames hold lags up to n/b − 1.
-    let fit_blocks = diffusion::blocks_for_window(n, fit.blocks, to_frames);
-    let blocks = fit_blocks.max(1);
-    if fit_blocks < fit.blocks {
-        if fit_blocks >= 2 {
-            notes.push(format!(
-                "the fit window reaches {} ps, longer than one of {} time blocks ({} ps): \
-                 the error of D comes from {fit_blocks} blocks of {} ps instead \
-                 (the 95 % interval uses Student's t with {} degree{} of freedom)",
-                fmt_ps(to_frames as f64 * dt),
-                fit.blocks,
-                fmt_ps((n / fit.blocks) as f64 * dt),
-                fmt_ps((n / fit_blocks) as f64 * dt),
-                fit_blocks - 1,
-                if fit_blocks == 2 { "" } else { "s" }
-            ));
-        } else {
-            notes.push(format!(
-                "no error bar for D: the fit window reaches {} ps, more than half the run \
-                 ({} ps), so no two time blocks can each hold it; use --fit-to {} or less \
-                 for an error bar",
-                fmt_ps(to_frames as f64 * dt),
-                fmt_ps(run_ps),
-                fmt_ps(run_ps / 4.0)
-            ));
-        }
-    }
-    let msd = collector.compute(sel, blocks)?;
-    let window = if default {
-        d
-    } else {
-        let from = fit.fit_from.unwrap_or(d.from as f64 * dt);
-        if !(from.is_finite() && from >= 0.0) {
-            bail!("--fit-from {from}: the start of the fit window must be a time ≥ 0 in ps");
-        }
-        FitWindow::from_ps(
-            from,
-            to_frames as f64 * dt,
-            dt,
-            msd.block_len.max(to_frames + 1),
-        )
-        .map_err(|e| anyhow::anyhow!("--fit-from/--fit-to: {e}"))?
-    };
-    Ok(FittedMsd {
-        msd,
-        window,
-        default,
-        notes,
-    })
-}
-
-/// A time in ps for messages: three significant digits, plain notation.
-pub(crate) fn fmt_ps(ps: f64) -> String {
-    dprs_analysis::out::human(ps, 3).unwrap_or_else(|| "?".into())
+    Ok(fit::msd_with_window(&opts, collector, sel, dt)?)
 }
 
 /// Prints each note as a warning and appends it to `summary["warnings"]`.
@@ -524,58 +382,19 @@ pub fn msd_summary(a: &MsdArgs) -> Result<Value> {
     report::msd(&a.input, &pass.info, &fm, dt)
 }
 
-/// The default longest VACF lag when the run is long enough, ps.
-const DEFAULT_MAX_LAG_PS: f64 = 3.0;
-
-/// The VACF lag to collect, in frames (the default is cut to a quarter of
-/// the run by [`settle_lag`] once the run length is known).
+/// The VACF lag to collect, in frames.
 fn vacf_lag(opts: &VdosOpts, dt: f64) -> Result<usize> {
-    let ps = opts.max_lag_ps.unwrap_or(DEFAULT_MAX_LAG_PS);
-    if !ps.is_finite() || ps <= 0.0 {
-        bail!("--max-lag-ps {ps}: the longest VACF lag must be a positive time in ps");
-    }
-    Ok(((ps / dt).round() as usize).max(2))
+    Ok(lag::frames(opts.max_lag_ps, dt)?)
 }
 
-/// Cuts the default VACF lag to a quarter of the run (so that every lag
-/// averages over at least three quarters of the time origins) and says which
-/// lag is used; returns warnings for a requested lag the run cannot give.
+/// Cuts the default VACF lag to a quarter of the run and says which lag is
+/// used; returns warnings for a requested lag the run cannot give.
 fn settle_lag(v: &mut Vacf, opts: &VdosOpts) -> Vec<String> {
-    let dt = v.dt;
-    let n = v.n_samples;
-    let have = v.groups[0].phi[0].len().saturating_sub(1);
-    let run_ps = n as f64 * dt;
-    let mut warnings = Vec::new();
-    match opts.max_lag_ps {
-        None => {
-            let cap = (n / 4).max(2).min(have);
-            if cap < have {
-                for g in &mut v.groups {
-                    for p in &mut g.phi {
-                        p.truncate(cap + 1);
-                    }
-                }
-            }
-            eprintln!(
-                "note: VACF lag {} ps (default: {} ps or a quarter of the {} ps run, whichever \
-                 is shorter; set with --max-lag-ps)",
-                fmt_ps(cap as f64 * dt),
-                fmt_ps(DEFAULT_MAX_LAG_PS),
-                fmt_ps(run_ps)
-            );
-        }
-        Some(want) => {
-            if (have as f64 + 0.5) * dt < want {
-                warnings.push(format!(
-                    "--max-lag-ps {want} is longer than the run allows: the VACF stops at {} ps \
-                     ({} velocity frames)",
-                    fmt_ps(have as f64 * dt),
-                    n
-                ));
-            }
-        }
+    let settled = lag::settle(v, opts.max_lag_ps);
+    if let Some(note) = settled.note {
+        eprintln!("note: {note}");
     }
-    warnings
+    settled.warnings
 }
 
 fn vdos_summary(
