@@ -1,7 +1,8 @@
 //! The steps every front end takes around the accumulators: one pass over
 //! a [`Source`](crate::source::Source) feeding the MSD and VACF collectors,
 //! the time between frames, the MSD fit window with its adaptive time
-//! blocks, the VACF lag. The `postproc` command line, the Python module
+//! blocks, the VACF lag and the warnings on how well it samples the
+//! vibrations. The `postproc` command line, the Python module
 //! and the in-situ fix call these, so that they choose the same windows and
 //! say the same things. Nothing here prints: notes and warnings come back
 //! as text for the caller to show.
@@ -9,6 +10,7 @@
 pub mod fit;
 pub mod lag;
 pub mod pass;
+pub mod sampling;
 
 /// A time in ps for messages: three significant digits, plain notation.
 pub fn fmt_ps(ps: f64) -> String {
