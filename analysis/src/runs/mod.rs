@@ -9,8 +9,10 @@
 
 pub mod fit;
 pub mod lag;
+pub mod msd;
 pub mod pass;
 pub mod sampling;
+pub mod summary;
 
 /// A time in ps for messages: three significant digits, plain notation.
 pub fn fmt_ps(ps: f64) -> String {

@@ -94,3 +94,24 @@ pub fn early_dt(source: &Source, clock: Clock, every: usize) -> Result<f64> {
     let info = source.read(&opts, |_| Ok(()))?;
     Ok(clock.frame_dt(&info.steps)?.0)
 }
+
+/// What the reader noticed, as the lines `postproc` prints: a note on
+/// coordinates unwrapped by the minimum image, the reader's warnings.
+pub fn reader_messages(info: &DumpInfo) -> Vec<String> {
+    let mut out = Vec::new();
+    if info.coords.contains("minimum image") {
+        out.push(format!(
+            "note: {}: {} coordinates without image flags: positions are unwrapped by the \
+             minimum image between consecutive frames, right only while no atom moves more \
+             than half a box edge between two frames; dump xu yu zu (or ix iy iz) to be sure",
+            info.files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            info.coords.split(" (").next().unwrap_or("wrapped")
+        ));
+    }
+    out.extend(info.warnings.iter().map(|w| format!("warning: {w}")));
+    out
+}

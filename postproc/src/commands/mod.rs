@@ -10,7 +10,6 @@ pub mod twopt;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use dprs_analysis::analysis::diffusion;
 use dprs_analysis::analysis::msd::MsdCollector;
 use dprs_analysis::analysis::rdf::RdfAccumulator;
 use dprs_analysis::analysis::select::{parse_id_list, Selection};
@@ -19,6 +18,8 @@ use dprs_analysis::dump::{self, DumpInfo, ReadOptions};
 pub(crate) use dprs_analysis::runs::fit::FittedMsd;
 use dprs_analysis::runs::fit::{self, FitOptions};
 pub(crate) use dprs_analysis::runs::fmt_ps;
+pub(crate) use dprs_analysis::runs::msd::PLANES;
+use dprs_analysis::runs::msd::{self as runs_msd, MsdOptions};
 pub(crate) use dprs_analysis::runs::pass::Pass;
 use dprs_analysis::runs::{lag, pass};
 use dprs_analysis::source::{Source, Trajectory};
@@ -206,7 +207,8 @@ fn read_opts(input: &InputArgs) -> ReadOptions {
 
 /// The time between analysed frames, ps; warnings about the steps go to stderr.
 fn frame_dt(clock: Clock, info: &DumpInfo, every: usize) -> Result<f64> {
-    let (dt, warnings) = pass::frame_dt(clock, info, every)?;
+    // --every 0 reads every frame, as the reader takes it
+    let (dt, warnings) = pass::frame_dt(clock, info, every.max(1))?;
     for w in warnings {
         eprintln!("warning: {w}");
     }
@@ -295,21 +297,8 @@ pub(crate) fn keep_aside(out: &Path, names: &[&str]) -> Result<()> {
 }
 
 fn print_warnings(info: &DumpInfo) {
-    if info.coords.contains("minimum image") {
-        eprintln!(
-            "note: {}: {} coordinates without image flags: positions are unwrapped by the \
-             minimum image between consecutive frames, right only while no atom moves more \
-             than half a box edge between two frames; dump xu yu zu (or ix iy iz) to be sure",
-            info.files
-                .iter()
-                .map(|f| f.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-            info.coords.split(" (").next().unwrap_or("wrapped")
-        );
-    }
-    for w in &info.warnings {
-        eprintln!("warning: {w}");
+    for m in pass::reader_messages(info) {
+        eprintln!("{m}");
     }
 }
 
@@ -340,12 +329,15 @@ pub(crate) fn msd_with_window(
     sel: &Selection,
     dt: f64,
 ) -> Result<FittedMsd> {
-    let opts = FitOptions {
+    Ok(fit::msd_with_window(&fit_options(fit), collector, sel, dt)?)
+}
+
+fn fit_options(fit: &FitArgs) -> FitOptions {
+    FitOptions {
         fit_from: fit.fit_from,
         fit_to: fit.fit_to,
         blocks: fit.blocks,
-    };
-    Ok(fit::msd_with_window(&opts, collector, sel, dt)?)
+    }
 }
 
 /// Prints each note as a warning and appends it to `summary["warnings"]`.
@@ -375,11 +367,26 @@ pub fn msd(a: MsdArgs) -> Result<()> {
 /// the summary `--json` prints.
 pub fn msd_summary(a: &MsdArgs) -> Result<Value> {
     let clock = a.time.clock()?;
-    let pass = run_pass(&a.input, &a.select, a.select.by_type, true, None)?;
-    let dt = frame_dt(clock, &pass.info, a.input.every)?;
-    let fm = msd_with_window(&a.fit, pass.msd.as_ref().expect("asked for"), &pass.sel, dt)?;
+    let source = a.input.source()?;
+    let ids = a.select.id_set()?;
+    let opts = MsdOptions {
+        read: read_opts(&a.input),
+        clock,
+        select: pass::Select {
+            types: a.select.types.as_deref(),
+            ids: ids.as_ref(),
+            by_type: a.select.by_type,
+        },
+        fit: fit_options(&a.fit),
+    };
+    let mut messages = Vec::new();
+    let run = runs_msd::run(&source, &opts, &mut messages);
+    for m in &messages {
+        eprintln!("{m}");
+    }
+    let run = run?;
     keep_aside(&a.input.out, MSD_FILES)?;
-    report::msd(&a.input, &pass.info, &fm, dt)
+    report::msd(&a.input, &run.info, &run.fitted, run.dt)
 }
 
 /// The VACF lag to collect, in frames.
@@ -513,30 +520,4 @@ pub fn rdf_summary(a: &RdfArgs) -> Result<Value> {
 
 fn mine_has(list: &[Value], w: &Value) -> bool {
     list.iter().any(|x| x == w)
-}
-
-/// Used by the fit-window default to report per-plane D too.
-pub(crate) const PLANES: [(&str, &[usize]); 7] = [
-    ("x", &[0]),
-    ("y", &[1]),
-    ("z", &[2]),
-    ("xy", &[0, 1]),
-    ("xz", &[0, 2]),
-    ("yz", &[1, 2]),
-    ("total", &[0, 1, 2]),
-];
-
-pub(crate) fn d_entry(d: &diffusion::DEstimate) -> Value {
-    use dprs_analysis::out::num;
-    use dprs_analysis::units::{A2_PER_PS_IN_CM2_PER_S as CM, A2_PER_PS_IN_M2_PER_S as M};
-    json!({
-        "value": num(d.value),
-        "stderr": num(d.stderr),
-        "ci95": [num(d.ci95[0]), num(d.ci95[1])],
-        "value_m2_s": num(d.value * M),
-        "stderr_m2_s": num(d.stderr * M),
-        "value_cm2_s": num(d.value * CM),
-        "stderr_cm2_s": num(d.stderr * CM),
-        "blocks": d.blocks.iter().map(|&v| num(v)).collect::<Vec<_>>(),
-    })
 }

@@ -1,8 +1,8 @@
 //! Turns analysis results into files (CSV, JSON, PNG) and summaries.
 
-use super::{add_warnings, d_entry, fmt_ps, FittedMsd, InputArgs, PLANES};
+use super::{add_warnings, fmt_ps, FittedMsd, InputArgs, PLANES};
 use anyhow::{bail, Result};
-use dprs_analysis::analysis::diffusion::{self, FitWindow};
+use dprs_analysis::analysis::diffusion;
 use dprs_analysis::analysis::msd::GroupMsd;
 use dprs_analysis::analysis::rdf::Rdf;
 use dprs_analysis::analysis::select::Selection;
@@ -10,34 +10,10 @@ use dprs_analysis::analysis::vacf::{self, Vacf};
 use dprs_analysis::dump::DumpInfo;
 use dprs_analysis::out::{num, value_pm, write_csv, write_json};
 use dprs_analysis::plot::{line_plot, line_plot_ext, Extras, Series, FIT_COLOR};
+use dprs_analysis::runs::summary::{common, merge, prefix};
 use dprs_analysis::units::KB_METAL_MASS;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
-
-fn prefix(name: &str) -> String {
-    if name == "all" {
-        String::new()
-    } else {
-        format!("{name}_")
-    }
-}
-
-fn common(info: &DumpInfo) -> Value {
-    json!({
-        "files": info.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
-        "coordinates": info.coords,
-        "warnings": info.warnings,
-    })
-}
-
-fn merge(mut a: Value, b: Value) -> Value {
-    if let (Value::Object(x), Value::Object(y)) = (&mut a, b) {
-        for (k, v) in y {
-            x.entry(k).or_insert(v);
-        }
-    }
-    a
-}
 
 /// Prints the JSON summary (--json) or the human one.
 pub fn emit(input: &InputArgs, summary: &Value, text: &str) -> Result<()> {
@@ -50,94 +26,22 @@ pub fn emit(input: &InputArgs, summary: &Value, text: &str) -> Result<()> {
     Ok(())
 }
 
-fn d_of(g: &GroupMsd, axes: &[usize], w: FitWindow, dt: f64) -> diffusion::DEstimate {
-    let full = GroupMsd::combined(&g.axes, axes);
-    let blocks: Vec<Vec<f64>> = g
-        .blocks
-        .iter()
-        .map(|b| GroupMsd::combined(b, axes))
-        .collect();
-    diffusion::estimate(&full, &blocks, axes.len(), w, dt)
-}
-
-/// Warnings the MSD and its fit deserve, with numbers: a fit window still
-/// in the ballistic regime, a D without an error bar.
-fn msd_warnings(fm: &FittedMsd, dt: f64) -> Vec<String> {
-    let mut out = fm.notes.clone();
-    let w = fm.window;
-    let all = &fm.msd.groups[0];
-    let total = GroupMsd::combined(&all.axes, &[0, 1, 2]);
-    let (a, b) = (w.from.max(1), (2 * w.from.max(1)).min(w.to));
-    if b > a && total[a] > 0.0 && total[b] > 0.0 {
-        let alpha = (total[b] / total[a]).ln() / (b as f64 / a as f64).ln();
-        if alpha > 1.5 {
-            out.push(format!(
-                "the MSD grows as t^{alpha:.1} at the start of the fit window ({} ps): still \
-                 ballistic there, not diffusive (t^1); start the fit later with --fit-from",
-                fmt_ps(a as f64 * dt)
-            ));
-        }
-    }
-    let nb = all.blocks.len();
-    if nb >= 2 {
-        let d = d_of(all, &[0, 1, 2], w, dt);
-        if !d.stderr.is_finite() {
-            out.push(format!(
-                "the error bar of D is not a number: the fits in the {nb} time blocks did not all give a finite D"
-            ));
-        }
-    }
-    out
-}
-
 pub fn msd(input: &InputArgs, info: &DumpInfo, fm: &FittedMsd, dt: f64) -> Result<Value> {
-    let (msd, w, default) = (&fm.msd, fm.window, fm.default);
-    let t = msd.n_frames;
-    let time: Vec<f64> = (0..t).map(|k| k as f64 * dt).collect();
-    let mut cols: Vec<(String, Vec<f64>)> = Vec::new();
-    let mut groups = Map::new();
-    let mut top = Value::Null;
-    for g in &msd.groups {
-        let p = prefix(&g.name);
-        let mut d = Map::new();
-        for (name, axes) in PLANES {
-            let curve = GroupMsd::combined(&g.axes, axes);
-            let col = if name == "total" {
-                format!("{p}msd_A2")
-            } else {
-                format!("{p}msd_{name}_A2")
-            };
-            cols.push((col, curve));
-            d.insert(name.to_string(), d_entry(&d_of(g, axes, w, dt)));
-        }
-        let entry = json!({"n_atoms": g.n_atoms, "D": Value::Object(d)});
-        if g.name == "all" {
-            top = entry.clone();
-        }
-        groups.insert(g.name.clone(), entry);
-    }
-    let mut table: Vec<(String, &[f64])> = vec![("time_ps".into(), &time)];
-    table.extend(cols.iter().map(|(n, c)| (n.clone(), c.as_slice())));
+    let s = dprs_analysis::runs::msd::summarise(info, fm, dt);
+    let table: Vec<(String, &[f64])> = s
+        .columns
+        .iter()
+        .map(|(n, c)| (n.clone(), c.as_slice()))
+        .collect();
     write_csv(&input.out.join("msd.csv"), &table)?;
-    let all = &msd.groups[0];
-    let mut summary = merge(
-        json!({
-            "D": top["D"],
-            "fit": {"from_ps": w.from as f64 * dt, "to_ps": w.to as f64 * dt, "default": default},
-            "n_atoms": all.n_atoms,
-            "n_frames": t,
-            "dt_ps": dt,
-            "blocks": all.blocks.len(),
-            "block_ps": msd.block_len as f64 * dt,
-            "uncertainty": "stderr = standard deviation of the D fitted in each time block / sqrt(blocks); \
-                            ci95 = value ± t(0.975, blocks-1)·stderr",
-            "units": {"D": "A^2/ps", "value_m2_s": "m^2/s", "value_cm2_s": "cm^2/s"},
-            "groups": Value::Object(groups),
-        }),
-        common(info),
-    );
-    add_warnings(&mut summary, &msd_warnings(fm, dt));
+    for n in &s.warnings {
+        eprintln!("warning: {n}");
+    }
+    let summary = s.summary;
     write_json(&input.out.join("msd.json"), &summary)?;
+    let (w, t) = (fm.window, fm.msd.n_frames);
+    let time = &s.columns[0].1;
+    let all = &fm.msd.groups[0];
     if !input.no_plot {
         let half = (t / 2).max(2);
         let mut series = Vec::new();
