@@ -11,6 +11,7 @@ pub mod fit;
 pub mod lag;
 pub mod msd;
 pub mod pass;
+pub mod rdf;
 pub mod sampling;
 pub mod summary;
 

@@ -11,7 +11,6 @@ pub mod twopt;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use dprs_analysis::analysis::msd::MsdCollector;
-use dprs_analysis::analysis::rdf::RdfAccumulator;
 use dprs_analysis::analysis::select::{parse_id_list, Selection};
 use dprs_analysis::analysis::vacf::Vacf;
 use dprs_analysis::dump::{self, DumpInfo, ReadOptions};
@@ -21,6 +20,7 @@ pub(crate) use dprs_analysis::runs::fmt_ps;
 pub(crate) use dprs_analysis::runs::msd::PLANES;
 use dprs_analysis::runs::msd::{self as runs_msd, MsdOptions};
 pub(crate) use dprs_analysis::runs::pass::Pass;
+use dprs_analysis::runs::rdf::{self as runs_rdf, RdfOptions};
 use dprs_analysis::runs::{lag, pass};
 use dprs_analysis::source::{Source, Trajectory};
 use dprs_analysis::time::{self, Clock};
@@ -500,22 +500,19 @@ pub fn rdf(a: RdfArgs) -> Result<()> {
 /// returns the summary `--json` prints.
 pub fn rdf_summary(a: &RdfArgs) -> Result<Value> {
     let source = a.input.source()?;
-    if a.bins < 3 {
-        bail!("--bins must be at least 3");
+    let opts = RdfOptions {
+        read: read_opts(&a.input),
+        rmax: a.rmax,
+        bins: a.bins,
+    };
+    let mut messages = Vec::new();
+    let run = runs_rdf::run(&source, &opts, &mut messages);
+    for m in &messages {
+        eprintln!("{m}");
     }
-    let mut acc: Option<RdfAccumulator> = None;
-    let info = source.read(&read_opts(&a.input), |f| {
-        if acc.is_none() {
-            let wmin = f.cell.widths().into_iter().fold(f64::INFINITY, f64::min);
-            let rmax = a.rmax.unwrap_or((0.5 * wmin).min(10.0));
-            acc = Some(RdfAccumulator::new(&f.types, rmax, a.bins));
-        }
-        acc.as_mut().expect("set above").add(f)
-    })?;
-    print_warnings(&info);
-    let rdf = acc.expect("one frame at least").finish()?;
+    let run = run?;
     keep_aside(&a.input.out, RDF_FILES)?;
-    report::rdf(&a.input, &info, &rdf)
+    report::rdf(&a.input, &run.info, &run.rdf)
 }
 
 fn mine_has(list: &[Value], w: &Value) -> bool {

@@ -423,31 +423,14 @@ pub fn vdos_text(s: &Value) -> String {
 }
 
 pub fn rdf(input: &InputArgs, info: &DumpInfo, rdf: &Rdf) -> Result<Value> {
-    let mut t: Vec<(String, &[f64])> = vec![("r_A".into(), &rdf.r)];
-    let mut pairs = Map::new();
-    for p in &rdf.pairs {
-        t.push((format!("g_{}", p.name), &p.g));
-        t.push((format!("n_{}", p.name), &p.coordination));
-        pairs.insert(
-            p.name.clone(),
-            json!({
-                "first_peak_A": p.first_peak.map(num),
-                "first_min_A": p.first_min.map(num),
-                "coordination": p.first_shell.map(num),
-            }),
-        );
-    }
+    let s = dprs_analysis::runs::rdf::summarise(info, rdf);
+    let t: Vec<(String, &[f64])> = s
+        .columns
+        .iter()
+        .map(|(n, c)| (n.clone(), c.as_slice()))
+        .collect();
     write_csv(&input.out.join("rdf.csv"), &t)?;
-    let summary = merge(
-        json!({
-            "pairs": Value::Object(pairs),
-            "rmax_A": rdf.r.last().map(|r| r + 0.5 * rdf.dr),
-            "bin_A": rdf.dr,
-            "n_frames": rdf.n_frames,
-            "n_atoms": info.n_atoms,
-        }),
-        common(info),
-    );
+    let summary = s.summary;
     write_json(&input.out.join("rdf.json"), &summary)?;
     if !input.no_plot {
         let series: Vec<Series> = rdf
