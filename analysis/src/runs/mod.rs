@@ -14,6 +14,7 @@ pub mod pass;
 pub mod rdf;
 pub mod sampling;
 pub mod summary;
+pub mod vdos;
 
 /// A time in ps for messages: three significant digits, plain notation.
 pub fn fmt_ps(ps: f64) -> String {

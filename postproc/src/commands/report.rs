@@ -1,18 +1,16 @@
 //! Turns analysis results into files (CSV, JSON, PNG) and summaries.
 
-use super::{add_warnings, fmt_ps, FittedMsd, InputArgs, PLANES};
-use anyhow::{bail, Result};
+use super::{fmt_ps, FittedMsd, InputArgs, PLANES};
+use anyhow::Result;
 use dprs_analysis::analysis::diffusion;
 use dprs_analysis::analysis::msd::GroupMsd;
 use dprs_analysis::analysis::rdf::Rdf;
 use dprs_analysis::analysis::select::Selection;
-use dprs_analysis::analysis::vacf::{self, Vacf};
+use dprs_analysis::analysis::vacf::Vacf;
 use dprs_analysis::dump::DumpInfo;
-use dprs_analysis::out::{num, value_pm, write_csv, write_json};
+use dprs_analysis::out::{value_pm, write_csv, write_json};
 use dprs_analysis::plot::{line_plot, line_plot_ext, Extras, Series, FIT_COLOR};
-use dprs_analysis::runs::summary::{common, merge, prefix};
-use dprs_analysis::units::KB_METAL_MASS;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::HashMap;
 
 /// Prints the JSON summary (--json) or the human one.
@@ -159,31 +157,17 @@ pub fn msd_text(s: &Value) -> String {
 
 pub(crate) use dprs_analysis::runs::sampling::warnings as sampling_warnings;
 
+/// Writes named columns as a CSV table.
+fn write_columns(path: &std::path::Path, cols: &[(String, Vec<f64>)]) -> Result<()> {
+    let t: Vec<(String, &[f64])> = cols
+        .iter()
+        .map(|(n, c)| (n.clone(), c.as_slice()))
+        .collect();
+    Ok(write_csv(path, &t)?)
+}
+
 fn short(v: f64) -> String {
     dprs_analysis::out::short(v).unwrap_or_else(|| "n/a".into())
-}
-
-/// "1, 2" for type lists in messages.
-fn list(types: &[u32]) -> String {
-    types
-        .iter()
-        .map(|t| t.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// m/kT per group, from --temperature and --mass when they cover the
-/// group's types; `None` means kinetic normalisation.
-fn mass_factor(
-    types_in: &[u32],
-    temperature: Option<f64>,
-    masses: &HashMap<u32, f64>,
-) -> Option<Vec<(u32, f64)>> {
-    let t = temperature?;
-    types_in
-        .iter()
-        .map(|ty| masses.get(ty).map(|m| (*ty, m / (KB_METAL_MASS * t))))
-        .collect()
 }
 
 pub fn vdos(
@@ -195,167 +179,16 @@ pub fn vdos(
     temperature: Option<f64>,
     masses: &HashMap<u32, f64>,
 ) -> Result<Value> {
-    let dt = v.dt;
-    let mut vacf_cols: Vec<(String, Vec<f64>)> = Vec::new();
-    let mut vdos_cols: Vec<(String, Vec<f64>)> = Vec::new();
-    let mut groups = Map::new();
-    let mut freq = Vec::new();
-    let mut by_name: HashMap<String, vacf::Vdos> = HashMap::new();
-    let mut first: Option<Value> = None;
-    let mut fallbacks: Vec<String> = Vec::new();
-    // Type groups first: a multi-type group with masses is their weighted sum.
-    let mut order: Vec<usize> = (0..v.groups.len()).collect();
-    order.rotate_left(1);
-    for &gi in &order {
-        let g = &v.groups[gi];
-        let mut kinds: Vec<u32> = sel.groups[gi]
-            .members
-            .iter()
-            .map(|&j| types[sel.atoms[j]])
-            .collect();
-        kinds.sort_unstable();
-        kinds.dedup();
-        let missing: Vec<u32> = kinds
-            .iter()
-            .copied()
-            .filter(|t| !masses.contains_key(t))
-            .collect();
-        let (spec, norm) = match mass_factor(&kinds, temperature, masses) {
-            Some(f) if f.len() == 1 => (
-                vacf::vdos(&g.phi, dt, f[0].1),
-                "temperature and mass (eq. 10)",
-            ),
-            Some(f) => {
-                let n = g.n_atoms as f64;
-                let parts: Vec<(f64, &vacf::Vdos)> = f
-                    .iter()
-                    .filter_map(|(ty, _)| {
-                        let k = format!("type{ty}");
-                        let na = sel.groups.iter().find(|x| x.name == k)?.members.len() as f64;
-                        by_name.get(&k).map(|s| (na / n, s))
-                    })
-                    .collect();
-                let mut s = parts[0].1.clone();
-                for a in 0..3 {
-                    for j in 0..s.total.len() {
-                        s.axes[a][j] = parts.iter().map(|(w, p)| w * p.axes[a][j]).sum();
-                    }
-                }
-                for j in 0..s.total.len() {
-                    s.total[j] = s.axes[0][j] + s.axes[1][j] + s.axes[2][j];
-                }
-                (
-                    s,
-                    "temperature and masses (eq. 10, mass-weighted over types)",
-                )
-            }
-            None => {
-                let v0: f64 = g.phi.iter().map(|p| p[0]).sum();
-                if !(v0 > 0.0 && v0.is_finite()) {
-                    bail!(
-                        "{}: <v^2> = {v0} Å²/ps², so the VDOS cannot be normalised \
-                         kinetically (atoms at rest?); give the masses with --mass TYPE=M",
-                        g.name
-                    );
-                }
-                (vacf::vdos(&g.phi, dt, 3.0 / v0), "kinetic: m/kT = 3/<v^2>")
-            }
-        };
-        let p = prefix(&g.name);
-        let d0: Vec<f64> = g.phi.iter().map(|p| vacf::d_from_f0(p, dt)).collect();
-        let gk: Vec<f64> = g.phi.iter().map(|p| vacf::green_kubo(p, dt)).collect();
-        let lags = g.phi[0].len();
-        let mean_phi: Vec<f64> = (0..lags)
-            .map(|k| (g.phi[0][k] + g.phi[1][k] + g.phi[2][k]) / 3.0)
-            .collect();
-        let run = vacf::running_integral(&mean_phi, dt);
-        vacf_cols.push((format!("{p}vacf_A2_ps2"), mean_phi));
-        for (a, ax) in ["x", "y", "z"].iter().enumerate() {
-            vacf_cols.push((format!("{p}vacf_{ax}_A2_ps2"), g.phi[a].clone()));
-        }
-        vacf_cols.push((format!("{p}green_kubo_A2_ps"), run));
-        vdos_cols.push((format!("{p}vdos_per_THz"), spec.total.clone()));
-        for (a, ax) in ["x", "y", "z"].iter().enumerate() {
-            vdos_cols.push((format!("{p}vdos_{ax}_per_THz"), spec.axes[a].clone()));
-        }
-        let norm = if norm.starts_with("kinetic") {
-            let why = match (temperature, missing.is_empty()) {
-                (None, true) => "--mass given but no --temperature".to_string(),
-                (None, false) if masses.is_empty() => "no --temperature and no --mass".to_string(),
-                (None, false) => format!("no --temperature, and no --mass for type {}", list(&missing)),
-                (Some(t), _) => format!(
-                    "the temperature {t} K is known but there is no --mass for type {}, so it is not used",
-                    list(&missing)
-                ),
-            };
-            if temperature.is_some() || !masses.is_empty() {
-                fallbacks.push(format!(
-                    "group {}: F(ν) normalised kinetically (m/kT = 3/⟨v²⟩, ∫F dν = 3) because {why}",
-                    g.name
-                ));
-            }
-            format!("{norm} ({why})")
-        } else {
-            norm.to_string()
-        };
-        let entry = json!({
-            "n_atoms": g.n_atoms,
-            "D_from_F0": num(d0.iter().sum::<f64>() / 3.0),
-            "D_green_kubo": num(gk.iter().sum::<f64>() / 3.0),
-            "peak_THz": vacf::peak(&spec.freq_thz, &spec.total).map(num),
-            "D_from_F0_axes": {"x": num(d0[0]), "y": num(d0[1]), "z": num(d0[2])},
-            "D_green_kubo_axes": {"x": num(gk[0]), "y": num(gk[1]), "z": num(gk[2])},
-            "integral": num(vacf::integral(&spec.freq_thz, &spec.total)),
-            "normalisation": norm,
-        });
-        if gi == 0 {
-            first = Some(entry.clone());
-        }
-        groups.insert(g.name.clone(), entry);
-        freq = spec.freq_thz.clone();
-        by_name.insert(g.name.clone(), spec);
+    let s = dprs_analysis::runs::vdos::summarise(info, sel, types, v, temperature, masses)?;
+    write_columns(&input.out.join("vacf.csv"), &s.vacf_columns)?;
+    write_columns(&input.out.join("vdos.csv"), &s.vdos_columns)?;
+    for n in &s.warnings {
+        eprintln!("warning: {n}");
     }
-    let time: Vec<f64> = (0..v.groups[0].phi[0].len())
-        .map(|k| k as f64 * dt)
-        .collect();
-    let mut t: Vec<(String, &[f64])> = vec![("time_ps".into(), &time)];
-    t.extend(vacf_cols.iter().map(|(n, c)| (n.clone(), c.as_slice())));
-    write_csv(&input.out.join("vacf.csv"), &t)?;
-    let mut t: Vec<(String, &[f64])> = vec![("freq_THz".into(), &freq)];
-    t.extend(vdos_cols.iter().map(|(n, c)| (n.clone(), c.as_slice())));
-    write_csv(&input.out.join("vdos.csv"), &t)?;
-    let top = first.expect("group 0 exists");
-    let mut summary = merge(
-        merge(
-            top,
-            json!({
-                "n_atoms": v.groups[0].n_atoms,
-                "n_frames": info.n_frames,
-                "dt_ps": dt,
-                "max_lag_ps": (time.len() - 1) as f64 * dt,
-                "temperature_K": temperature.map(num),
-                "velocities": v.source.describe(),
-                "units": {"D_from_F0": "A^2/ps", "D_green_kubo": "A^2/ps", "peak_THz": "THz", "vdos": "1/THz"},
-                "groups": Value::Object(groups),
-            }),
-        ),
-        common(info),
-    );
-    let mut warnings = fallbacks;
-    {
-        let all = &by_name["all"];
-        warnings.extend(sampling_warnings(
-            &vacf_cols[0].1,
-            dt,
-            v.n_samples,
-            &freq,
-            &all.total,
-        ));
-    }
-    add_warnings(&mut summary, &warnings);
+    let summary = s.summary;
     write_json(&input.out.join("vdos.json"), &summary)?;
+    let (all, freq, time) = (&s.all, &s.vdos_columns[0].1, &s.vacf_columns[0].1);
     if !input.no_plot {
-        let all = &by_name["all"];
         let fmax = all.total.iter().cloned().fold(0.0, f64::max);
         let last = all
             .total
@@ -386,10 +219,10 @@ pub fn vdos(
             "F(ν) (1/THz)",
             &series,
         )?;
-        let phi = &vacf_cols[0].1;
+        let phi = &s.mean_phi;
         let s = [Series {
             label: String::new(),
-            x: &time,
+            x: time,
             y: phi,
             color: 0,
             dashed: false,
