@@ -1,12 +1,16 @@
 //! The VACF, the VDOS and D from F(0) and Green–Kubo of a collected VACF:
 //! what `postproc vdos` computes and prints with `--json`.
 
+use super::lag;
+use super::pass::{self, Pass, Select};
 use super::summary::{append_warnings, common, merge, prefix};
 use crate::analysis::select::Selection;
 use crate::analysis::vacf::{self, Vacf};
-use crate::dump::DumpInfo;
+use crate::dump::{DumpInfo, ReadOptions};
 use crate::error::{Error, Result};
 use crate::out::num;
+use crate::source::Source;
+use crate::time::Clock;
 use crate::units::KB_METAL_MASS;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -234,5 +238,50 @@ pub fn summarise(
         warnings,
         mean_phi,
         all,
+    })
+}
+
+/// How to read the source and collect the VACF.
+#[derive(Clone, Debug)]
+pub struct VdosOptions<'a> {
+    pub read: ReadOptions,
+    /// The time base of the frames as read (before `read.every` thins them).
+    pub clock: Clock,
+    pub select: Select<'a>,
+    /// Longest VACF lag, ps (default: 3 ps or a quarter of the run).
+    pub max_lag_ps: Option<f64>,
+    /// Also collect the MSD (for a diffusion run).
+    pub with_msd: bool,
+}
+
+/// What one VACF run collected, before it is summarised (with masses and a
+/// temperature or kinetically, see [`summarise`]).
+pub struct VdosRun {
+    pub pass: Pass,
+    pub vacf: Vacf,
+    /// Time between analysed frames, ps.
+    pub dt: f64,
+    /// Warnings about the lag (for the summary).
+    pub lag_warnings: Vec<String>,
+}
+
+/// Reads `source` once for the VACF (and the MSD when asked). What the
+/// reader, the clock and the lag have to say goes to `messages`
+/// ("note: ..." / "warning: ..."), even when the run then fails.
+pub fn run(source: &Source, opts: &VdosOptions<'_>, messages: &mut Vec<String>) -> Result<VdosRun> {
+    let every = opts.read.every.max(1);
+    let frames = lag::frames(opts.max_lag_ps, pass::early_dt(source, opts.clock, every)?)?;
+    let mut p = pass::collect(source, &opts.read, opts.select, opts.with_msd, Some(frames))?;
+    messages.extend(pass::reader_messages(&p.info));
+    let (dt, warnings) = pass::frame_dt(opts.clock, &p.info, every)?;
+    messages.extend(warnings.into_iter().map(|w| format!("warning: {w}")));
+    let mut vacf = p.vacf.take().expect("asked for").finish(&p.sel, dt)?;
+    let settled = lag::settle(&mut vacf, opts.max_lag_ps);
+    messages.extend(settled.note.map(|n| format!("note: {n}")));
+    Ok(VdosRun {
+        pass: p,
+        vacf,
+        dt,
+        lag_warnings: settled.warnings,
     })
 }

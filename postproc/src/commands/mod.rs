@@ -21,6 +21,7 @@ pub(crate) use dprs_analysis::runs::msd::PLANES;
 use dprs_analysis::runs::msd::{self as runs_msd, MsdOptions};
 pub(crate) use dprs_analysis::runs::pass::Pass;
 use dprs_analysis::runs::rdf::{self as runs_rdf, RdfOptions};
+use dprs_analysis::runs::vdos::{self as runs_vdos, VdosOptions};
 use dprs_analysis::runs::{lag, pass};
 use dprs_analysis::source::{Source, Trajectory};
 use dprs_analysis::time::{self, Clock};
@@ -437,14 +438,39 @@ pub fn vdos(a: VdosArgs) -> Result<()> {
 pub fn vdos_run(a: &VdosArgs) -> Result<Value> {
     let clock = a.time.clock()?;
     let source = a.input.source()?;
-    let lag = vacf_lag(&a.vdos, early_dt_of(&source, clock, a.input.every)?)?;
-    let by_type = a.select.by_type || a.vdos.mass.is_some();
-    let mut pass = run_pass(&a.input, &a.select, by_type, false, Some(lag))?;
-    let dt = frame_dt(clock, &pass.info, a.input.every)?;
-    let mut vacf = pass.vacf.take().expect("asked for").finish(&pass.sel, dt)?;
-    let notes = settle_lag(&mut vacf, &a.vdos);
+    let ids = a.select.id_set()?;
+    let opts = vdos_options(&a.input, clock, &a.select, ids.as_ref(), &a.vdos, false);
+    let mut messages = Vec::new();
+    let run = runs_vdos::run(&source, &opts, &mut messages);
+    for m in &messages {
+        eprintln!("{m}");
+    }
+    let run = run?;
     keep_aside(&a.input.out, VDOS_FILES)?;
-    vdos_summary(&a.input, &a.vdos, &pass, &vacf, &notes)
+    vdos_summary(&a.input, &a.vdos, &run.pass, &run.vacf, &run.lag_warnings)
+}
+
+/// The options of a VACF run from the command line's.
+fn vdos_options<'a>(
+    input: &InputArgs,
+    clock: Clock,
+    select: &'a SelectArgs,
+    ids: Option<&'a HashSet<u64>>,
+    vdos: &VdosOpts,
+    with_msd: bool,
+) -> VdosOptions<'a> {
+    VdosOptions {
+        read: read_opts(input),
+        clock,
+        select: pass::Select {
+            types: select.types.as_deref(),
+            ids,
+            // masses are per type: each type needs a group of its own
+            by_type: select.by_type || vdos.mass.is_some(),
+        },
+        max_lag_ps: vdos.max_lag_ps,
+        with_msd,
+    }
 }
 
 pub fn diffusion(a: DiffusionArgs) -> Result<()> {
@@ -462,16 +488,19 @@ pub fn diffusion(a: DiffusionArgs) -> Result<()> {
 pub fn diffusion_summary(a: &DiffusionArgs) -> Result<Value> {
     let clock = a.time.clock()?;
     let source = a.input.source()?;
-    let lag = vacf_lag(&a.vdos, early_dt_of(&source, clock, a.input.every)?)?;
-    let by_type = a.select.by_type || a.vdos.mass.is_some();
-    let mut pass = run_pass(&a.input, &a.select, by_type, true, Some(lag))?;
-    let dt = frame_dt(clock, &pass.info, a.input.every)?;
-    let mut vacf = pass.vacf.take().expect("asked for").finish(&pass.sel, dt)?;
-    let notes = settle_lag(&mut vacf, &a.vdos);
+    let ids = a.select.id_set()?;
+    let opts = vdos_options(&a.input, clock, &a.select, ids.as_ref(), &a.vdos, true);
+    let mut messages = Vec::new();
+    let run = runs_vdos::run(&source, &opts, &mut messages);
+    for m in &messages {
+        eprintln!("{m}");
+    }
+    let run = run?;
+    let (pass, dt) = (&run.pass, run.dt);
     let fm = msd_with_window(&a.fit, pass.msd.as_ref().expect("asked for"), &pass.sel, dt)?;
     keep_aside(&a.input.out, &[MSD_FILES, VDOS_FILES].concat())?;
     let mut summary = report::msd(&a.input, &pass.info, &fm, dt)?;
-    let v = vdos_summary(&a.input, &a.vdos, &pass, &vacf, &notes)?;
+    let v = vdos_summary(&a.input, &a.vdos, pass, &run.vacf, &run.lag_warnings)?;
     if let (Value::Object(s), Value::Object(v)) = (&mut summary, v) {
         for (k, val) in v {
             match (s.get_mut(&k), val) {
