@@ -10,8 +10,10 @@
 //! - [`time`] turns `--dt` / `--timestep` / a LAMMPS log into the time between frames.
 //! - [`analysis`] holds the analyses as plain accumulators over frames:
 //!   MSD and D with block errors, VACF/VDOS, g(r), all sharing one FFT correlator.
-//! - [`runs`] holds the steps around the accumulators that every front end takes:
-//!   one pass over a source, the MSD fit window with adaptive time blocks, the VACF lag.
+//! - [`runs`] holds the steps around the accumulators that every front end takes
+//!   (one pass over a source, the MSD fit window with adaptive time blocks, the VACF
+//!   lag, the sampling warnings) and whole analyses, source + options → the summary
+//!   `postproc --json` prints: MSD and D, VACF/VDOS, g(r).
 //! - [`out`] and [`plot`] write what the analyses found as CSV/JSON and PNG.
 
 pub mod analysis;

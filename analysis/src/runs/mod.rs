@@ -6,6 +6,11 @@
 //! and the in-situ fix call these, so that they choose the same windows and
 //! say the same things. Nothing here prints: notes and warnings come back
 //! as text for the caller to show.
+//!
+//! Whole analyses, source + options → result whose `summary` is what
+//! `postproc <command> --json` prints: [`msd::run`], [`vdos::run`] (also the
+//! VACF and MSD of `diffusion`), [`rdf::run`]; each result's `summary()`
+//! (or [`vdos::summarise`]) gives the summary and the CSV columns.
 
 pub mod fit;
 pub mod lag;
