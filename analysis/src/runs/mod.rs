@@ -19,6 +19,7 @@ pub mod pass;
 pub mod rdf;
 pub mod sampling;
 pub mod summary;
+pub mod twopt;
 pub mod vdos;
 
 /// A time in ps for messages: three significant digits, plain notation.

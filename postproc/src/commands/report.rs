@@ -155,8 +155,6 @@ pub fn msd_text(s: &Value) -> String {
     out
 }
 
-pub(crate) use dprs_analysis::runs::sampling::warnings as sampling_warnings;
-
 /// Writes named columns as a CSV table.
 fn write_columns(path: &std::path::Path, cols: &[(String, Vec<f64>)]) -> Result<()> {
     let t: Vec<(String, &[f64])> = cols
