@@ -13,7 +13,7 @@
 //! - [`runs`] holds the steps around the accumulators that every front end takes
 //!   (one pass over a source, the MSD fit window with adaptive time blocks, the VACF
 //!   lag, the sampling warnings) and whole analyses, source + options → the summary
-//!   `postproc --json` prints: MSD and D, VACF/VDOS, g(r).
+//!   `postproc --json` prints: MSD and D, VACF/VDOS, g(r), 2PT.
 //! - [`out`] and [`plot`] write what the analyses found as CSV/JSON and PNG.
 
 pub mod analysis;

@@ -10,7 +10,8 @@
 //! Whole analyses, source + options → result whose `summary` is what
 //! `postproc <command> --json` prints: [`msd::run`], [`vdos::run`] (also the
 //! VACF and MSD of `diffusion`), [`rdf::run`]; each result's `summary()`
-//! (or [`vdos::summarise`]) gives the summary and the CSV columns.
+//! (or [`vdos::summarise`], [`twopt::summarise`] from the collected VACF)
+//! gives the summary and the CSV columns.
 
 pub mod fit;
 pub mod lag;
