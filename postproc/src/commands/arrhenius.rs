@@ -1,15 +1,13 @@
 //! `postproc arrhenius`: Ea and D0 with errors from several runs (Fig. 2d).
 
-use super::{
-    frame_dt, msd_with_window, run_pass, FitArgs, InputArgs, SelectArgs, TimeArgs, PLANES,
-};
+use super::{fit_options, read_opts, FitArgs, InputArgs, SelectArgs, TimeArgs, PLANES};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use dprs_analysis::analysis::arrhenius::{self, Point, KB_EV};
-use dprs_analysis::analysis::diffusion;
-use dprs_analysis::analysis::msd::GroupMsd;
 use dprs_analysis::out::{num, write_csv, write_json};
 use dprs_analysis::plot::error_bar_plot;
+use dprs_analysis::runs::msd::{self as runs_msd, MsdOptions};
+use dprs_analysis::runs::pass::Select;
 use dprs_analysis::source::Trajectory;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -108,21 +106,28 @@ pub fn d_of_dump(
         frames,
     };
     let clock = time.clock()?;
-    let pass = run_pass(&input, select, false, true, None)?;
-    let dt = frame_dt(clock, &pass.info, 1)?;
-    let fm = msd_with_window(fit, pass.msd.as_ref().expect("asked for"), &pass.sel, dt)?;
-    for n in &fm.notes {
+    let source = input.source()?;
+    let ids = select.id_set()?;
+    let opts = MsdOptions {
+        read: read_opts(&input),
+        clock,
+        select: Select {
+            types: select.types.as_deref(),
+            ids: ids.as_ref(),
+            by_type: false,
+        },
+        fit: fit_options(fit),
+    };
+    let mut messages = Vec::new();
+    let run = runs_msd::run(&source, &opts, &mut messages);
+    for m in &messages {
+        eprintln!("{m}");
+    }
+    let run = run?;
+    for n in &run.fitted.notes {
         eprintln!("warning: {dump}: {n}");
     }
-    let w = fm.window;
-    let g = &fm.msd.groups[0];
-    let full = GroupMsd::combined(&g.axes, axes);
-    let blocks: Vec<Vec<f64>> = g
-        .blocks
-        .iter()
-        .map(|b| GroupMsd::combined(b, axes))
-        .collect();
-    let d = diffusion::estimate(&full, &blocks, axes.len(), w, dt);
+    let d = runs_msd::d_of(&run.fitted.msd.groups[0], axes, run.fitted.window, run.dt);
     Ok((d.value, d.stderr))
 }
 

@@ -198,7 +198,7 @@ impl SelectArgs {
     }
 }
 
-fn read_opts(input: &InputArgs) -> ReadOptions {
+pub(crate) fn read_opts(input: &InputArgs) -> ReadOptions {
     ReadOptions {
         every: input.every.max(1),
         max_frames: input.max_frames,
@@ -333,7 +333,7 @@ pub(crate) fn msd_with_window(
     Ok(fit::msd_with_window(&fit_options(fit), collector, sel, dt)?)
 }
 
-fn fit_options(fit: &FitArgs) -> FitOptions {
+pub(crate) fn fit_options(fit: &FitArgs) -> FitOptions {
     FitOptions {
         fit_from: fit.fit_from,
         fit_to: fit.fit_to,
