@@ -3,13 +3,20 @@
 //!
 //! The command line is a library so that the `postproc` executable and the
 //! `postproc` command of the Python package run the same code; the analyses
-//! themselves live in `dprs-analysis`.
+//! themselves live in `dprs-analysis`. [`analyse`] runs one analysis the
+//! way the command line does and hands back what `--json` prints plus the
+//! CSV tables, for callers that want numbers rather than files.
 
 mod commands;
 
 use clap::{Parser, Subcommand};
+use dprs_analysis::out::{capture_tables, Table};
+use dprs_analysis::source::Trajectory;
 use std::ffi::OsString;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+pub use commands::arrhenius::ARRAYS_RUN;
 
 #[derive(Parser)]
 #[command(
@@ -87,4 +94,79 @@ where
             ExitCode::FAILURE
         }
     }
+}
+
+/// What one analysis found: the summary `--json` prints and the tables of
+/// its CSV files at full precision.
+pub struct Analysis {
+    pub summary: serde_json::Value,
+    pub tables: Vec<Table>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyseError {
+    /// The arguments do not parse (clap's message, without the usage lines).
+    #[error("{0}")]
+    Usage(String),
+    /// The analysis failed; the message is the one the command line prints
+    /// after `error: `.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Runs `postproc <args>` (the first argument is the program name) for one
+/// of msd, vdos, diffusion, rdf, flux, chains, twopt and arrhenius, writing
+/// the same files. With `frames`, the analysis reads these instead of the
+/// dump arguments (arrhenius: the runs named `<arrays>#K@T` are `frames[K]`).
+pub fn analyse<I, T>(args: I, frames: Vec<Arc<Trajectory>>) -> Result<Analysis, AnalyseError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(args).map_err(|e| {
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or_default();
+        AnalyseError::Usage(first.strip_prefix("error: ").unwrap_or(first).to_string())
+    })?;
+    let one = frames.first().cloned();
+    let (result, tables) = capture_tables(|| match cli.command {
+        Command::Msd(mut a) => {
+            a.input.frames = one;
+            commands::msd_summary(&a)
+        }
+        Command::Vdos(mut a) => {
+            a.input.frames = one;
+            commands::vdos_run(&a)
+        }
+        Command::Diffusion(mut a) => {
+            a.input.frames = one;
+            commands::diffusion_summary(&a)
+        }
+        Command::Rdf(mut a) => {
+            a.input.frames = one;
+            commands::rdf_summary(&a)
+        }
+        Command::Flux(mut a) => {
+            a.input.frames = one;
+            commands::flux::summary(&a).map(|r| r.1)
+        }
+        Command::Chains(mut a) => {
+            a.input.frames = one;
+            commands::chains::summary(&a).map(|r| r.1)
+        }
+        Command::Twopt(mut a) => {
+            a.input.frames = one;
+            commands::twopt::compute(&a.input, &a.time, &a.select, &a.vdos)
+        }
+        Command::Arrhenius(mut a) => {
+            a.arrays = frames;
+            commands::arrhenius::summary(&a).map(|r| r.2)
+        }
+        _ => Err(anyhow::anyhow!(
+            "only msd, vdos, diffusion, rdf, flux, chains, twopt and arrhenius run as analyses"
+        )),
+    });
+    result
+        .map(|summary| Analysis { summary, tables })
+        .map_err(|e| AnalyseError::Failed(format!("{e:#}")))
 }

@@ -7,5 +7,6 @@
 """
 
 from ._native import __version__
+from . import postproc
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "postproc"]

@@ -45,9 +45,52 @@ pub fn write_text(path: &Path, text: &str) -> Result<()> {
     write_atomic(path, |w| w.write_all(text.as_bytes()))
 }
 
+/// A CSV table kept in memory at full precision: its file stem ("msd" for
+/// msd.csv) and its named columns.
+pub type Table = (String, Vec<(String, Vec<f64>)>);
+
+thread_local! {
+    static CAPTURED: std::cell::RefCell<Option<Vec<Table>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` and returns, besides its result, every table [`write_csv`]
+/// wrote on this thread meanwhile, at full precision (the files hold nine
+/// digits): callers that want the numbers, not the files (the Python
+/// module), get exactly what the command line writes.
+pub fn capture_tables<R>(f: impl FnOnce() -> R) -> (R, Vec<Table>) {
+    /// Puts the outer capture back even when `f` panics (the Python module
+    /// turns panics into exceptions and goes on on this thread).
+    struct Restore(Option<Option<Vec<Table>>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(outer) = self.0.take() {
+                CAPTURED.with(|c| *c.borrow_mut() = outer);
+            }
+        }
+    }
+    let mut restore = Restore(Some(CAPTURED.with(|c| c.borrow_mut().replace(Vec::new()))));
+    let r = f();
+    let outer = restore.0.take().expect("restored only here or on drop");
+    let tables = CAPTURED.with(|c| std::mem::replace(&mut *c.borrow_mut(), outer));
+    (r, tables.unwrap_or_default())
+}
+
 /// Writes a CSV with one column per entry of `columns` (all of equal length,
 /// shorter ones padded with empty cells).
 pub fn write_csv(path: &Path, columns: &[(String, &[f64])]) -> Result<()> {
+    CAPTURED.with(|c| {
+        if let Some(tables) = c.borrow_mut().as_mut() {
+            let name = path
+                .file_stem()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let cols = columns
+                .iter()
+                .map(|(n, v)| (n.clone(), v.to_vec()))
+                .collect();
+            tables.push((name, cols));
+        }
+    });
     write_atomic(path, |w| {
         let rows = columns.iter().map(|c| c.1.len()).max().unwrap_or(0);
         let header: Vec<&str> = columns.iter().map(|c| c.0.as_str()).collect();

@@ -1,17 +1,17 @@
 //! `postproc arrhenius`: Ea and D0 with errors from several runs (Fig. 2d).
 
-use super::{
-    frame_dt, msd_with_window, run_pass, FitArgs, InputArgs, SelectArgs, TimeArgs, PLANES,
-};
+use super::{fit_options, read_opts, FitArgs, InputArgs, SelectArgs, TimeArgs, PLANES};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use dprs_analysis::analysis::arrhenius::{self, Point, KB_EV};
-use dprs_analysis::analysis::diffusion;
-use dprs_analysis::analysis::msd::GroupMsd;
 use dprs_analysis::out::{num, write_csv, write_json};
 use dprs_analysis::plot::error_bar_plot;
+use dprs_analysis::runs::msd::{self as runs_msd, MsdOptions};
+use dprs_analysis::runs::pass::Select;
+use dprs_analysis::source::Trajectory;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Args)]
 pub struct ArrheniusArgs {
@@ -37,7 +37,14 @@ pub struct ArrheniusArgs {
     /// Do not draw PNG figures.
     #[arg(long)]
     pub no_plot: bool,
+    /// Trajectories handed over in memory (the Python module): a run
+    /// `<arrays>#K@T` is the K-th of them at T.
+    #[arg(skip)]
+    pub arrays: Vec<Arc<Trajectory>>,
 }
+
+/// How a run names a trajectory of [`ArrheniusArgs::arrays`].
+pub const ARRAYS_RUN: &str = "<arrays>#";
 
 fn read_csv(path: &Path) -> Result<Vec<Point>> {
     let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
@@ -78,6 +85,7 @@ fn read_csv(path: &Path) -> Result<Vec<Point>> {
 /// D ± stderr (Å²/ps) of one dump, as `postproc msd` computes it.
 pub fn d_of_dump(
     dump: &str,
+    frames: Option<Arc<Trajectory>>,
     time: &TimeArgs,
     select: &SelectArgs,
     fit: &FitArgs,
@@ -95,23 +103,31 @@ pub fn d_of_dump(
         out: PathBuf::from("."),
         json: true,
         no_plot: true,
+        frames,
     };
     let clock = time.clock()?;
-    let pass = run_pass(&input, select, false, true, None)?;
-    let dt = frame_dt(clock, &pass.info, 1)?;
-    let fm = msd_with_window(fit, pass.msd.as_ref().expect("asked for"), &pass.sel, dt)?;
-    for n in &fm.notes {
+    let source = input.source()?;
+    let ids = select.id_set()?;
+    let opts = MsdOptions {
+        read: read_opts(&input),
+        clock,
+        select: Select {
+            types: select.types.as_deref(),
+            ids: ids.as_ref(),
+            by_type: false,
+        },
+        fit: fit_options(fit),
+    };
+    let mut messages = Vec::new();
+    let run = runs_msd::run(&source, &opts, &mut messages);
+    for m in &messages {
+        eprintln!("{m}");
+    }
+    let run = run?;
+    for n in &run.fitted.notes {
         eprintln!("warning: {dump}: {n}");
     }
-    let w = fm.window;
-    let g = &fm.msd.groups[0];
-    let full = GroupMsd::combined(&g.axes, axes);
-    let blocks: Vec<Vec<f64>> = g
-        .blocks
-        .iter()
-        .map(|b| GroupMsd::combined(b, axes))
-        .collect();
-    let d = diffusion::estimate(&full, &blocks, axes.len(), w, dt);
+    let d = runs_msd::d_of(&run.fitted.msd.groups[0], axes, run.fitted.window, run.dt);
     Ok((d.value, d.stderr))
 }
 
@@ -126,7 +142,11 @@ pub fn points(a: &ArrheniusArgs) -> Result<(Vec<Point>, &'static str)> {
             if a.fit.blocks < 2 {
                 bail!("--blocks must be at least 2 for an error bar");
             }
-            let (d, e) = d_of_dump(dump, &a.time, &a.select, &a.fit, &a.component)?;
+            let frames = dump
+                .strip_prefix(ARRAYS_RUN)
+                .and_then(|k| k.parse::<usize>().ok())
+                .and_then(|k| a.arrays.get(k).cloned());
+            let (d, e) = d_of_dump(dump, frames, &a.time, &a.select, &a.fit, &a.component)?;
             pts.push(Point { t, d, d_err: e });
             unit = "A^2/ps";
         } else {
@@ -191,12 +211,7 @@ pub fn fit_and_write(pts: &[Point], unit: &str, out: &Path, plot: bool) -> Resul
 }
 
 pub fn run(a: ArrheniusArgs) -> Result<()> {
-    let (pts, unit) = points(&a)?;
-    super::keep_aside(
-        &a.out,
-        &["arrhenius.csv", "arrhenius.png", "arrhenius.json"],
-    )?;
-    let s = fit_and_write(&pts, unit, &a.out, !a.no_plot)?;
+    let (pts, unit, s) = summary(&a)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&s)?);
     } else {
@@ -216,4 +231,16 @@ pub fn run(a: ArrheniusArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The Arrhenius fit over the runs; writes arrhenius.csv/json/png and
+/// returns the points, the unit of D and the summary `--json` prints.
+pub fn summary(a: &ArrheniusArgs) -> Result<(Vec<Point>, &'static str, Value)> {
+    let (pts, unit) = points(a)?;
+    super::keep_aside(
+        &a.out,
+        &["arrhenius.csv", "arrhenius.png", "arrhenius.json"],
+    )?;
+    let s = fit_and_write(&pts, unit, &a.out, !a.no_plot)?;
+    Ok((pts, unit, s))
 }

@@ -2,12 +2,12 @@
 //! turns and rings, the diffusive fraction vs time and the cMSD.
 
 use super::flux::LatticeArgs;
-use super::{early_dt, frame_dt, print_warnings, read_opts, InputArgs, TimeArgs};
+use super::{early_dt_of, frame_dt, print_warnings, read_opts, InputArgs, TimeArgs};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use dprs_analysis::analysis::chains::{ChainParams, ChainTracker, Chains};
 use dprs_analysis::analysis::lattice::{Lattice, AXES};
-use dprs_analysis::dump::{self, DumpInfo};
+use dprs_analysis::dump::DumpInfo;
 use dprs_analysis::out::{num, write_csv, write_json};
 use dprs_analysis::plot::{bar_plot, line_plot, Series};
 use serde_json::{json, Value};
@@ -108,12 +108,12 @@ pub fn compute(
     o: &ChainOpts,
 ) -> Result<ChainsRun> {
     let clock = time.clock()?;
-    let files = dump::expand(&input.dump)?;
-    let dt0 = early_dt(&files, clock, input.every)?;
+    let source = input.source()?;
+    let dt0 = early_dt_of(&source, clock, input.every)?;
     let p = plan(o, dt0)?;
     let mut tr: Option<(ChainTracker, Lattice)> = None;
     let mut ids = Vec::new();
-    let info = dump::read(&files, &read_opts(input), |f| {
+    let info = source.read(&read_opts(input), |f| {
         if tr.is_none() {
             ids = f.ids.to_vec();
             tr = Some(start(lattice, o, p, f)?);
@@ -297,21 +297,7 @@ pub fn write(r: &ChainsRun, out: &Path, plot: bool) -> Result<Value> {
 }
 
 pub fn run(a: ChainsArgs) -> Result<()> {
-    let r = compute(&a.input, &a.time, &a.lattice, &a.opts)?;
-    super::keep_aside(
-        &a.input.out,
-        &[
-            "chains.csv",
-            "hops.csv",
-            "diffusive_fraction.csv",
-            "diffusive_fraction.png",
-            "cmsd.csv",
-            "cmsd.png",
-            "chain_lengths.png",
-            "chains.json",
-        ],
-    )?;
-    let s = write(&r, &a.input.out, !a.input.no_plot)?;
+    let (r, s) = summary(&a)?;
     if a.input.json {
         println!("{}", serde_json::to_string_pretty(&s)?);
     } else {
@@ -327,4 +313,25 @@ pub fn run(a: ChainsArgs) -> Result<()> {
         println!("outputs in {}", a.input.out.display());
     }
     Ok(())
+}
+
+/// Hops, chains, the diffusive fraction and the cMSD; writes them into
+/// `--out` and returns the run with the summary `--json` prints.
+pub fn summary(a: &ChainsArgs) -> Result<(ChainsRun, Value)> {
+    let r = compute(&a.input, &a.time, &a.lattice, &a.opts)?;
+    super::keep_aside(
+        &a.input.out,
+        &[
+            "chains.csv",
+            "hops.csv",
+            "diffusive_fraction.csv",
+            "diffusive_fraction.png",
+            "cmsd.csv",
+            "cmsd.png",
+            "chain_lengths.png",
+            "chains.json",
+        ],
+    )?;
+    let s = write(&r, &a.input.out, !a.input.no_plot)?;
+    Ok((r, s))
 }

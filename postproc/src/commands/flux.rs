@@ -1,12 +1,12 @@
 //! `postproc flux`: the flux maps F_x(y,z), F_y(x,z), F_z(x,y) of paper A
 //! (eqs. 6–8) and the crossing counts per lattice line and plane.
 
-use super::{early_dt, frame_dt, print_warnings, read_opts, InputArgs, TimeArgs};
+use super::{early_dt_of, frame_dt, print_warnings, read_opts, InputArgs, TimeArgs};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use dprs_analysis::analysis::flux::{Flux, FluxAccumulator, FluxParams};
 use dprs_analysis::analysis::lattice::{transverse, Lattice, AXES};
-use dprs_analysis::dump::{self, DumpInfo};
+use dprs_analysis::dump::DumpInfo;
 use dprs_analysis::out::{num, write_csv, write_json};
 use dprs_analysis::plot::heat_map;
 use serde_json::{json, Value};
@@ -137,11 +137,11 @@ pub fn start(
 
 pub fn compute(a: &FluxArgs) -> Result<FluxRun> {
     let clock = a.time.clock()?;
-    let files = dump::expand(&a.input.dump)?;
-    let dt0 = early_dt(&files, clock, a.input.every)?;
+    let source = a.input.source()?;
+    let dt0 = early_dt_of(&source, clock, a.input.every)?;
     let p = plan(a, dt0)?;
     let mut acc: Option<FluxStart> = None;
-    let info = dump::read(&files, &read_opts(&a.input), |f| {
+    let info = source.read(&read_opts(&a.input), |f| {
         if acc.is_none() {
             acc = Some(start(a, p, f)?);
         }
@@ -270,22 +270,7 @@ pub fn write(run: &FluxRun, out: &Path, plot: bool, smooth: f64, interval: f64) 
 }
 
 pub fn run(a: FluxArgs) -> Result<()> {
-    let r = compute(&a)?;
-    super::keep_aside(
-        &a.input.out,
-        &[
-            "flux_x.csv",
-            "flux_y.csv",
-            "flux_z.csv",
-            "flux_x.png",
-            "flux_y.png",
-            "flux_z.png",
-            "flux_lines.csv",
-            "flux_planes.csv",
-            "flux.json",
-        ],
-    )?;
-    let summary = write(&r, &a.input.out, !a.input.no_plot, a.smooth, a.interval)?;
+    let (r, summary) = summary(&a)?;
     if a.input.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
@@ -303,4 +288,26 @@ pub fn run(a: FluxArgs) -> Result<()> {
         println!("outputs in {}", a.input.out.display());
     }
     Ok(())
+}
+
+/// The flux maps and crossing counts; writes them into `--out` and returns
+/// the run with the summary `--json` prints.
+pub fn summary(a: &FluxArgs) -> Result<(FluxRun, Value)> {
+    let r = compute(a)?;
+    super::keep_aside(
+        &a.input.out,
+        &[
+            "flux_x.csv",
+            "flux_y.csv",
+            "flux_z.csv",
+            "flux_x.png",
+            "flux_y.png",
+            "flux_z.png",
+            "flux_lines.csv",
+            "flux_planes.csv",
+            "flux.json",
+        ],
+    )?;
+    let summary = write(&r, &a.input.out, !a.input.no_plot, a.smooth, a.interval)?;
+    Ok((r, summary))
 }

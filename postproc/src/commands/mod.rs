@@ -10,16 +10,25 @@ pub mod twopt;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use dprs_analysis::analysis::diffusion::{self, FitWindow};
-use dprs_analysis::analysis::msd::{Msd, MsdCollector};
-use dprs_analysis::analysis::rdf::RdfAccumulator;
+use dprs_analysis::analysis::msd::MsdCollector;
 use dprs_analysis::analysis::select::{parse_id_list, Selection};
-use dprs_analysis::analysis::vacf::{Vacf, VacfCollector};
+use dprs_analysis::analysis::vacf::Vacf;
 use dprs_analysis::dump::{self, DumpInfo, ReadOptions};
+pub(crate) use dprs_analysis::runs::fit::FittedMsd;
+use dprs_analysis::runs::fit::{self, FitOptions};
+pub(crate) use dprs_analysis::runs::fmt_ps;
+pub(crate) use dprs_analysis::runs::msd::PLANES;
+use dprs_analysis::runs::msd::{self as runs_msd, MsdOptions};
+pub(crate) use dprs_analysis::runs::pass::Pass;
+use dprs_analysis::runs::rdf::{self as runs_rdf, RdfOptions};
+use dprs_analysis::runs::vdos::{self as runs_vdos, VdosOptions};
+use dprs_analysis::runs::{lag, pass};
+use dprs_analysis::source::{Source, Trajectory};
 use dprs_analysis::time::{self, Clock};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Args, Clone)]
 pub struct InputArgs {
@@ -41,6 +50,20 @@ pub struct InputArgs {
     /// Do not draw PNG figures.
     #[arg(long)]
     pub no_plot: bool,
+    /// Frames handed over in memory (the Python module), read instead of `dump`.
+    #[arg(skip)]
+    pub frames: Option<Arc<Trajectory>>,
+}
+
+impl InputArgs {
+    /// Where the frames come from: the trajectory in memory when there is
+    /// one, else the dumps named on the command line.
+    pub fn source(&self) -> Result<Source> {
+        Ok(match &self.frames {
+            Some(t) => Source::Frames(t.clone()),
+            None => Source::Dump(dump::expand(&self.dump)?),
+        })
+    }
 }
 
 #[derive(Args, Clone)]
@@ -99,51 +122,51 @@ pub struct VdosOpts {
 #[derive(Args)]
 pub struct MsdArgs {
     #[command(flatten)]
-    input: InputArgs,
+    pub(crate) input: InputArgs,
     #[command(flatten)]
-    time: TimeArgs,
+    pub(crate) time: TimeArgs,
     #[command(flatten)]
-    select: SelectArgs,
+    pub(crate) select: SelectArgs,
     #[command(flatten)]
-    fit: FitArgs,
+    pub(crate) fit: FitArgs,
 }
 
 #[derive(Args)]
 pub struct VdosArgs {
     #[command(flatten)]
-    input: InputArgs,
+    pub(crate) input: InputArgs,
     #[command(flatten)]
-    time: TimeArgs,
+    pub(crate) time: TimeArgs,
     #[command(flatten)]
-    select: SelectArgs,
+    pub(crate) select: SelectArgs,
     #[command(flatten)]
-    vdos: VdosOpts,
+    pub(crate) vdos: VdosOpts,
 }
 
 #[derive(Args)]
 pub struct DiffusionArgs {
     #[command(flatten)]
-    input: InputArgs,
+    pub(crate) input: InputArgs,
     #[command(flatten)]
-    time: TimeArgs,
+    pub(crate) time: TimeArgs,
     #[command(flatten)]
-    select: SelectArgs,
+    pub(crate) select: SelectArgs,
     #[command(flatten)]
-    fit: FitArgs,
+    pub(crate) fit: FitArgs,
     #[command(flatten)]
-    vdos: VdosOpts,
+    pub(crate) vdos: VdosOpts,
 }
 
 #[derive(Args)]
 pub struct RdfArgs {
     #[command(flatten)]
-    input: InputArgs,
+    pub(crate) input: InputArgs,
     /// Largest distance, Å (default: the smaller of 10 Å and half the narrowest box width).
     #[arg(long)]
-    rmax: Option<f64>,
+    pub(crate) rmax: Option<f64>,
     /// Number of bins.
     #[arg(long, default_value_t = 200)]
-    bins: usize,
+    pub(crate) bins: usize,
 }
 
 impl TimeArgs {
@@ -175,7 +198,7 @@ impl SelectArgs {
     }
 }
 
-fn read_opts(input: &InputArgs) -> ReadOptions {
+pub(crate) fn read_opts(input: &InputArgs) -> ReadOptions {
     ReadOptions {
         every: input.every.max(1),
         max_frames: input.max_frames,
@@ -183,13 +206,10 @@ fn read_opts(input: &InputArgs) -> ReadOptions {
     }
 }
 
-/// The time between analysed frames, ps.
+/// The time between analysed frames, ps; warnings about the steps go to stderr.
 fn frame_dt(clock: Clock, info: &DumpInfo, every: usize) -> Result<f64> {
-    let clock = match clock {
-        Clock::PerFrame(dt) => Clock::PerFrame(dt * every as f64),
-        c => c,
-    };
-    let (dt, warnings) = clock.frame_dt(&info.steps)?;
+    // --every 0 reads every frame, as the reader takes it
+    let (dt, warnings) = pass::frame_dt(clock, info, every.max(1))?;
     for w in warnings {
         eprintln!("warning: {w}");
     }
@@ -199,16 +219,11 @@ fn frame_dt(clock: Clock, info: &DumpInfo, every: usize) -> Result<f64> {
 /// Peeks at the first two frames for the step spacing (needed before the
 /// main pass when the VACF lag is given in ps and time comes per step).
 fn early_dt(files: &[PathBuf], clock: Clock, every: usize) -> Result<f64> {
-    if let Clock::PerFrame(dt) = clock {
-        return Ok(dt * every as f64);
-    }
-    let opts = ReadOptions {
-        every,
-        max_frames: Some(2),
-        progress: false,
-    };
-    let info = dump::read(files, &opts, |_| Ok(()))?;
-    Ok(clock.frame_dt(&info.steps)?.0)
+    early_dt_of(&Source::Dump(files.to_vec()), clock, every)
+}
+
+fn early_dt_of(source: &Source, clock: Clock, every: usize) -> Result<f64> {
+    Ok(pass::early_dt(source, clock, every)?)
 }
 
 fn masses(opts: &VdosOpts) -> Result<HashMap<u32, f64>> {
@@ -283,33 +298,13 @@ pub(crate) fn keep_aside(out: &Path, names: &[&str]) -> Result<()> {
 }
 
 fn print_warnings(info: &DumpInfo) {
-    if info.coords.contains("minimum image") {
-        eprintln!(
-            "note: {}: {} coordinates without image flags: positions are unwrapped by the \
-             minimum image between consecutive frames, right only while no atom moves more \
-             than half a box edge between two frames; dump xu yu zu (or ix iy iz) to be sure",
-            info.files
-                .iter()
-                .map(|f| f.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-            info.coords.split(" (").next().unwrap_or("wrapped")
-        );
-    }
-    for w in &info.warnings {
-        eprintln!("warning: {w}");
+    for m in pass::reader_messages(info) {
+        eprintln!("{m}");
     }
 }
 
-struct Pass {
-    info: DumpInfo,
-    sel: Selection,
-    types: Vec<u32>,
-    msd: Option<MsdCollector>,
-    vacf: Option<VacfCollector>,
-}
-
-/// One pass over the dump feeding the MSD and/or VACF collectors.
+/// One pass over the input feeding the MSD and/or VACF collectors; what the
+/// reader noticed goes to stderr.
 fn run_pass(
     input: &InputArgs,
     select: &SelectArgs,
@@ -317,57 +312,16 @@ fn run_pass(
     want_msd: bool,
     vacf_lag: Option<usize>,
 ) -> Result<Pass> {
-    let files = dump::expand(&input.dump)?;
+    let source = input.source()?;
     let ids = select.id_set()?;
-    let mut sel: Option<Selection> = None;
-    let mut types = Vec::new();
-    let mut msd = None;
-    let mut vacf = None;
-    let info = dump::read(&files, &read_opts(input), |f| {
-        if sel.is_none() {
-            let s = Selection::new(
-                &f.ids,
-                &f.types,
-                select.types.as_deref(),
-                ids.as_ref(),
-                by_type,
-            )?;
-            if want_msd {
-                msd = Some(MsdCollector::new(s.atoms.clone()));
-            }
-            if let Some(l) = vacf_lag {
-                vacf = Some(VacfCollector::new(&s, l));
-            }
-            types = f.types.to_vec();
-            sel = Some(s);
-        }
-        if let Some(m) = msd.as_mut() {
-            m.push(f);
-        }
-        if let Some(v) = vacf.as_mut() {
-            v.push(f)?;
-        }
-        Ok(())
-    })?;
-    print_warnings(&info);
-    Ok(Pass {
-        info,
-        sel: sel.expect("at least one frame was read"),
-        types,
-        msd,
-        vacf,
-    })
-}
-
-/// The MSD with its time blocks and the fit window. The blocks adapt to the
-/// window: a `--fit-to` longer than a block of `--blocks` gets fewer, longer
-/// blocks (each must hold the whole window); with fewer than two there is
-/// no error bar, and a note says why.
-pub(crate) struct FittedMsd {
-    pub msd: Msd,
-    pub window: FitWindow,
-    pub default: bool,
-    pub notes: Vec<String>,
+    let which = pass::Select {
+        types: select.types.as_deref(),
+        ids: ids.as_ref(),
+        by_type,
+    };
+    let pass = pass::collect(&source, &read_opts(input), which, want_msd, vacf_lag)?;
+    print_warnings(&pass.info);
+    Ok(pass)
 }
 
 pub(crate) fn msd_with_window(
@@ -376,98 +330,15 @@ pub(crate) fn msd_with_window(
     sel: &Selection,
     dt: f64,
 ) -> Result<FittedMsd> {
-    if fit.blocks < 2 {
-        bail!(
-            "--blocks {}: at least 2 time blocks are needed for an error bar",
-            fit.blocks
-        );
-    }
-    let n = collector.n_frames();
-    let run_ps = (n.max(1) - 1) as f64 * dt;
-    let d = FitWindow::default_for(n / fit.blocks);
-    let default = fit.fit_from.is_none() && fit.fit_to.is_none();
-    let mut notes = Vec::new();
-    let to_frames = match fit.fit_to {
-        None => d.to,
-        Some(to) => {
-            if !(to.is_finite() && to > 0.0) {
-                bail!("--fit-to {to}: the end of the fit window must be a positive time in ps");
-            }
-            let k = (to / dt).round() as usize;
-            if k + 1 > n {
-                bail!(
-                    "--fit-to {to} ps is past the end of the run ({n} frames, {} ps); \
-                     use --fit-to {} or less",
-                    fmt_ps(run_ps),
-                    fmt_ps(run_ps / 4.0)
-                );
-            }
-            k
-        }
-    };
-    if default && d.to + 1 > n {
-        bail!(
-            "{n} frames are too few for the default MSD fit window (lags {} to {} frames): \
-             give the window with --fit-from/--fit-to (ps), inside the {} ps run",
-            d.from,
-            d.to,
-            fmt_ps(run_ps)
-        );
-    }
-    // Blocks of n/b frames hold lags up to n/b − 1.
-    let fit_blocks = diffusion::blocks_for_window(n, fit.blocks, to_frames);
-    let blocks = fit_blocks.max(1);
-    if fit_blocks < fit.blocks {
-        if fit_blocks >= 2 {
-            notes.push(format!(
-                "the fit window reaches {} ps, longer than one of {} time blocks ({} ps): \
-                 the error of D comes from {fit_blocks} blocks of {} ps instead \
-                 (the 95 % interval uses Student's t with {} degree{} of freedom)",
-                fmt_ps(to_frames as f64 * dt),
-                fit.blocks,
-                fmt_ps((n / fit.blocks) as f64 * dt),
-                fmt_ps((n / fit_blocks) as f64 * dt),
-                fit_blocks - 1,
-                if fit_blocks == 2 { "" } else { "s" }
-            ));
-        } else {
-            notes.push(format!(
-                "no error bar for D: the fit window reaches {} ps, more than half the run \
-                 ({} ps), so no two time blocks can each hold it; use --fit-to {} or less \
-                 for an error bar",
-                fmt_ps(to_frames as f64 * dt),
-                fmt_ps(run_ps),
-                fmt_ps(run_ps / 4.0)
-            ));
-        }
-    }
-    let msd = collector.compute(sel, blocks)?;
-    let window = if default {
-        d
-    } else {
-        let from = fit.fit_from.unwrap_or(d.from as f64 * dt);
-        if !(from.is_finite() && from >= 0.0) {
-            bail!("--fit-from {from}: the start of the fit window must be a time ≥ 0 in ps");
-        }
-        FitWindow::from_ps(
-            from,
-            to_frames as f64 * dt,
-            dt,
-            msd.block_len.max(to_frames + 1),
-        )
-        .map_err(|e| anyhow::anyhow!("--fit-from/--fit-to: {e}"))?
-    };
-    Ok(FittedMsd {
-        msd,
-        window,
-        default,
-        notes,
-    })
+    Ok(fit::msd_with_window(&fit_options(fit), collector, sel, dt)?)
 }
 
-/// A time in ps for messages: three significant digits, plain notation.
-pub(crate) fn fmt_ps(ps: f64) -> String {
-    dprs_analysis::out::human(ps, 3).unwrap_or_else(|| "?".into())
+pub(crate) fn fit_options(fit: &FitArgs) -> FitOptions {
+    FitOptions {
+        fit_from: fit.fit_from,
+        fit_to: fit.fit_to,
+        blocks: fit.blocks,
+    }
 }
 
 /// Prints each note as a warning and appends it to `summary["warnings"]`.
@@ -489,67 +360,49 @@ pub(crate) fn add_warnings(summary: &mut Value, notes: &[String]) {
 }
 
 pub fn msd(a: MsdArgs) -> Result<()> {
-    let clock = a.time.clock()?;
-    let pass = run_pass(&a.input, &a.select, a.select.by_type, true, None)?;
-    let dt = frame_dt(clock, &pass.info, a.input.every)?;
-    let fm = msd_with_window(&a.fit, pass.msd.as_ref().expect("asked for"), &pass.sel, dt)?;
-    keep_aside(&a.input.out, MSD_FILES)?;
-    let summary = report::msd(&a.input, &pass.info, &fm, dt)?;
+    let summary = msd_summary(&a)?;
     report::emit(&a.input, &summary, &report::msd_text(&summary))
 }
 
-/// The default longest VACF lag when the run is long enough, ps.
-const DEFAULT_MAX_LAG_PS: f64 = 3.0;
-
-/// The VACF lag to collect, in frames (the default is cut to a quarter of
-/// the run by [`settle_lag`] once the run length is known).
-fn vacf_lag(opts: &VdosOpts, dt: f64) -> Result<usize> {
-    let ps = opts.max_lag_ps.unwrap_or(DEFAULT_MAX_LAG_PS);
-    if !ps.is_finite() || ps <= 0.0 {
-        bail!("--max-lag-ps {ps}: the longest VACF lag must be a positive time in ps");
+/// The MSD and D per axis and plane; writes msd.csv/json/png and returns
+/// the summary `--json` prints.
+pub fn msd_summary(a: &MsdArgs) -> Result<Value> {
+    let clock = a.time.clock()?;
+    let source = a.input.source()?;
+    let ids = a.select.id_set()?;
+    let opts = MsdOptions {
+        read: read_opts(&a.input),
+        clock,
+        select: pass::Select {
+            types: a.select.types.as_deref(),
+            ids: ids.as_ref(),
+            by_type: a.select.by_type,
+        },
+        fit: fit_options(&a.fit),
+    };
+    let mut messages = Vec::new();
+    let run = runs_msd::run(&source, &opts, &mut messages);
+    for m in &messages {
+        eprintln!("{m}");
     }
-    Ok(((ps / dt).round() as usize).max(2))
+    let run = run?;
+    keep_aside(&a.input.out, MSD_FILES)?;
+    report::msd(&a.input, &run.info, &run.fitted, run.dt)
 }
 
-/// Cuts the default VACF lag to a quarter of the run (so that every lag
-/// averages over at least three quarters of the time origins) and says which
-/// lag is used; returns warnings for a requested lag the run cannot give.
+/// The VACF lag to collect, in frames.
+fn vacf_lag(opts: &VdosOpts, dt: f64) -> Result<usize> {
+    Ok(lag::frames(opts.max_lag_ps, dt)?)
+}
+
+/// Cuts the default VACF lag to a quarter of the run and says which lag is
+/// used; returns warnings for a requested lag the run cannot give.
 fn settle_lag(v: &mut Vacf, opts: &VdosOpts) -> Vec<String> {
-    let dt = v.dt;
-    let n = v.n_samples;
-    let have = v.groups[0].phi[0].len().saturating_sub(1);
-    let run_ps = n as f64 * dt;
-    let mut warnings = Vec::new();
-    match opts.max_lag_ps {
-        None => {
-            let cap = (n / 4).max(2).min(have);
-            if cap < have {
-                for g in &mut v.groups {
-                    for p in &mut g.phi {
-                        p.truncate(cap + 1);
-                    }
-                }
-            }
-            eprintln!(
-                "note: VACF lag {} ps (default: {} ps or a quarter of the {} ps run, whichever \
-                 is shorter; set with --max-lag-ps)",
-                fmt_ps(cap as f64 * dt),
-                fmt_ps(DEFAULT_MAX_LAG_PS),
-                fmt_ps(run_ps)
-            );
-        }
-        Some(want) => {
-            if (have as f64 + 0.5) * dt < want {
-                warnings.push(format!(
-                    "--max-lag-ps {want} is longer than the run allows: the VACF stops at {} ps \
-                     ({} velocity frames)",
-                    fmt_ps(have as f64 * dt),
-                    n
-                ));
-            }
-        }
+    let settled = lag::settle(v, opts.max_lag_ps);
+    if let Some(note) = settled.note {
+        eprintln!("note: {note}");
     }
-    warnings
+    settled.warnings
 }
 
 fn vdos_summary(
@@ -576,32 +429,78 @@ fn vdos_summary(
 }
 
 pub fn vdos(a: VdosArgs) -> Result<()> {
-    let clock = a.time.clock()?;
-    let files = dump::expand(&a.input.dump)?;
-    let lag = vacf_lag(&a.vdos, early_dt(&files, clock, a.input.every)?)?;
-    let by_type = a.select.by_type || a.vdos.mass.is_some();
-    let mut pass = run_pass(&a.input, &a.select, by_type, false, Some(lag))?;
-    let dt = frame_dt(clock, &pass.info, a.input.every)?;
-    let mut vacf = pass.vacf.take().expect("asked for").finish(&pass.sel, dt)?;
-    let notes = settle_lag(&mut vacf, &a.vdos);
-    keep_aside(&a.input.out, VDOS_FILES)?;
-    let summary = vdos_summary(&a.input, &a.vdos, &pass, &vacf, &notes)?;
+    let summary = vdos_run(&a)?;
     report::emit(&a.input, &summary, &report::vdos_text(&summary))
 }
 
-pub fn diffusion(a: DiffusionArgs) -> Result<()> {
+/// The VACF, VDOS and the D from F(0) and Green–Kubo; writes vacf.csv,
+/// vdos.csv/json and the figures, and returns the summary `--json` prints.
+pub fn vdos_run(a: &VdosArgs) -> Result<Value> {
     let clock = a.time.clock()?;
-    let files = dump::expand(&a.input.dump)?;
-    let lag = vacf_lag(&a.vdos, early_dt(&files, clock, a.input.every)?)?;
-    let by_type = a.select.by_type || a.vdos.mass.is_some();
-    let mut pass = run_pass(&a.input, &a.select, by_type, true, Some(lag))?;
-    let dt = frame_dt(clock, &pass.info, a.input.every)?;
-    let mut vacf = pass.vacf.take().expect("asked for").finish(&pass.sel, dt)?;
-    let notes = settle_lag(&mut vacf, &a.vdos);
+    let source = a.input.source()?;
+    let ids = a.select.id_set()?;
+    let opts = vdos_options(&a.input, clock, &a.select, ids.as_ref(), &a.vdos, false);
+    let mut messages = Vec::new();
+    let run = runs_vdos::run(&source, &opts, &mut messages);
+    for m in &messages {
+        eprintln!("{m}");
+    }
+    let run = run?;
+    keep_aside(&a.input.out, VDOS_FILES)?;
+    vdos_summary(&a.input, &a.vdos, &run.pass, &run.vacf, &run.lag_warnings)
+}
+
+/// The options of a VACF run from the command line's.
+fn vdos_options<'a>(
+    input: &InputArgs,
+    clock: Clock,
+    select: &'a SelectArgs,
+    ids: Option<&'a HashSet<u64>>,
+    vdos: &VdosOpts,
+    with_msd: bool,
+) -> VdosOptions<'a> {
+    VdosOptions {
+        read: read_opts(input),
+        clock,
+        select: pass::Select {
+            types: select.types.as_deref(),
+            ids,
+            // masses are per type: each type needs a group of its own
+            by_type: select.by_type || vdos.mass.is_some(),
+        },
+        max_lag_ps: vdos.max_lag_ps,
+        with_msd,
+    }
+}
+
+pub fn diffusion(a: DiffusionArgs) -> Result<()> {
+    let summary = diffusion_summary(&a)?;
+    let text = format!(
+        "{}{}",
+        report::msd_text(&summary),
+        report::vdos_text(&summary)
+    );
+    report::emit(&a.input, &summary, &text)
+}
+
+/// MSD and VDOS from one pass; writes the files of both and returns their
+/// summaries merged, as `--json` prints it.
+pub fn diffusion_summary(a: &DiffusionArgs) -> Result<Value> {
+    let clock = a.time.clock()?;
+    let source = a.input.source()?;
+    let ids = a.select.id_set()?;
+    let opts = vdos_options(&a.input, clock, &a.select, ids.as_ref(), &a.vdos, true);
+    let mut messages = Vec::new();
+    let run = runs_vdos::run(&source, &opts, &mut messages);
+    for m in &messages {
+        eprintln!("{m}");
+    }
+    let run = run?;
+    let (pass, dt) = (&run.pass, run.dt);
     let fm = msd_with_window(&a.fit, pass.msd.as_ref().expect("asked for"), &pass.sel, dt)?;
     keep_aside(&a.input.out, &[MSD_FILES, VDOS_FILES].concat())?;
     let mut summary = report::msd(&a.input, &pass.info, &fm, dt)?;
-    let v = vdos_summary(&a.input, &a.vdos, &pass, &vacf, &notes)?;
+    let v = vdos_summary(&a.input, &a.vdos, pass, &run.vacf, &run.lag_warnings)?;
     if let (Value::Object(s), Value::Object(v)) = (&mut summary, v) {
         for (k, val) in v {
             match (s.get_mut(&k), val) {
@@ -618,62 +517,33 @@ pub fn diffusion(a: DiffusionArgs) -> Result<()> {
             }
         }
     }
-    let text = format!(
-        "{}{}",
-        report::msd_text(&summary),
-        report::vdos_text(&summary)
-    );
-    report::emit(&a.input, &summary, &text)
+    Ok(summary)
 }
 
 pub fn rdf(a: RdfArgs) -> Result<()> {
-    let files = dump::expand(&a.input.dump)?;
-    if a.bins < 3 {
-        bail!("--bins must be at least 3");
-    }
-    let mut acc: Option<RdfAccumulator> = None;
-    let info = dump::read(&files, &read_opts(&a.input), |f| {
-        if acc.is_none() {
-            let wmin = f.cell.widths().into_iter().fold(f64::INFINITY, f64::min);
-            let rmax = a.rmax.unwrap_or((0.5 * wmin).min(10.0));
-            acc = Some(RdfAccumulator::new(&f.types, rmax, a.bins));
-        }
-        acc.as_mut().expect("set above").add(f)
-    })?;
-    print_warnings(&info);
-    let rdf = acc.expect("one frame at least").finish()?;
-    keep_aside(&a.input.out, RDF_FILES)?;
-    let summary = report::rdf(&a.input, &info, &rdf)?;
-    let _ = json!(null);
+    let summary = rdf_summary(&a)?;
     report::emit(&a.input, &summary, &report::rdf_text(&summary))
+}
+
+/// g(r), its partials and coordination numbers; writes rdf.csv/json/png and
+/// returns the summary `--json` prints.
+pub fn rdf_summary(a: &RdfArgs) -> Result<Value> {
+    let source = a.input.source()?;
+    let opts = RdfOptions {
+        read: read_opts(&a.input),
+        rmax: a.rmax,
+        bins: a.bins,
+    };
+    let mut messages = Vec::new();
+    let run = runs_rdf::run(&source, &opts, &mut messages);
+    for m in &messages {
+        eprintln!("{m}");
+    }
+    let run = run?;
+    keep_aside(&a.input.out, RDF_FILES)?;
+    report::rdf(&a.input, &run.info, &run.rdf)
 }
 
 fn mine_has(list: &[Value], w: &Value) -> bool {
     list.iter().any(|x| x == w)
-}
-
-/// Used by the fit-window default to report per-plane D too.
-pub(crate) const PLANES: [(&str, &[usize]); 7] = [
-    ("x", &[0]),
-    ("y", &[1]),
-    ("z", &[2]),
-    ("xy", &[0, 1]),
-    ("xz", &[0, 2]),
-    ("yz", &[1, 2]),
-    ("total", &[0, 1, 2]),
-];
-
-pub(crate) fn d_entry(d: &diffusion::DEstimate) -> Value {
-    use dprs_analysis::out::num;
-    use dprs_analysis::units::{A2_PER_PS_IN_CM2_PER_S as CM, A2_PER_PS_IN_M2_PER_S as M};
-    json!({
-        "value": num(d.value),
-        "stderr": num(d.stderr),
-        "ci95": [num(d.ci95[0]), num(d.ci95[1])],
-        "value_m2_s": num(d.value * M),
-        "stderr_m2_s": num(d.stderr * M),
-        "value_cm2_s": num(d.value * CM),
-        "stderr_cm2_s": num(d.stderr * CM),
-        "blocks": d.blocks.iter().map(|&v| num(v)).collect::<Vec<_>>(),
-    })
 }

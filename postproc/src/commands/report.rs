@@ -1,43 +1,17 @@
 //! Turns analysis results into files (CSV, JSON, PNG) and summaries.
 
-use super::{add_warnings, d_entry, fmt_ps, FittedMsd, InputArgs, PLANES};
-use anyhow::{bail, Result};
-use dprs_analysis::analysis::diffusion::{self, FitWindow};
+use super::{fmt_ps, FittedMsd, InputArgs, PLANES};
+use anyhow::Result;
+use dprs_analysis::analysis::diffusion;
 use dprs_analysis::analysis::msd::GroupMsd;
 use dprs_analysis::analysis::rdf::Rdf;
 use dprs_analysis::analysis::select::Selection;
-use dprs_analysis::analysis::vacf::{self, Vacf};
+use dprs_analysis::analysis::vacf::Vacf;
 use dprs_analysis::dump::DumpInfo;
-use dprs_analysis::out::{num, value_pm, write_csv, write_json};
+use dprs_analysis::out::{value_pm, write_csv, write_json};
 use dprs_analysis::plot::{line_plot, line_plot_ext, Extras, Series, FIT_COLOR};
-use dprs_analysis::units::KB_METAL_MASS;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::HashMap;
-
-fn prefix(name: &str) -> String {
-    if name == "all" {
-        String::new()
-    } else {
-        format!("{name}_")
-    }
-}
-
-fn common(info: &DumpInfo) -> Value {
-    json!({
-        "files": info.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
-        "coordinates": info.coords,
-        "warnings": info.warnings,
-    })
-}
-
-fn merge(mut a: Value, b: Value) -> Value {
-    if let (Value::Object(x), Value::Object(y)) = (&mut a, b) {
-        for (k, v) in y {
-            x.entry(k).or_insert(v);
-        }
-    }
-    a
-}
 
 /// Prints the JSON summary (--json) or the human one.
 pub fn emit(input: &InputArgs, summary: &Value, text: &str) -> Result<()> {
@@ -50,94 +24,22 @@ pub fn emit(input: &InputArgs, summary: &Value, text: &str) -> Result<()> {
     Ok(())
 }
 
-fn d_of(g: &GroupMsd, axes: &[usize], w: FitWindow, dt: f64) -> diffusion::DEstimate {
-    let full = GroupMsd::combined(&g.axes, axes);
-    let blocks: Vec<Vec<f64>> = g
-        .blocks
-        .iter()
-        .map(|b| GroupMsd::combined(b, axes))
-        .collect();
-    diffusion::estimate(&full, &blocks, axes.len(), w, dt)
-}
-
-/// Warnings the MSD and its fit deserve, with numbers: a fit window still
-/// in the ballistic regime, a D without an error bar.
-fn msd_warnings(fm: &FittedMsd, dt: f64) -> Vec<String> {
-    let mut out = fm.notes.clone();
-    let w = fm.window;
-    let all = &fm.msd.groups[0];
-    let total = GroupMsd::combined(&all.axes, &[0, 1, 2]);
-    let (a, b) = (w.from.max(1), (2 * w.from.max(1)).min(w.to));
-    if b > a && total[a] > 0.0 && total[b] > 0.0 {
-        let alpha = (total[b] / total[a]).ln() / (b as f64 / a as f64).ln();
-        if alpha > 1.5 {
-            out.push(format!(
-                "the MSD grows as t^{alpha:.1} at the start of the fit window ({} ps): still \
-                 ballistic there, not diffusive (t^1); start the fit later with --fit-from",
-                fmt_ps(a as f64 * dt)
-            ));
-        }
-    }
-    let nb = all.blocks.len();
-    if nb >= 2 {
-        let d = d_of(all, &[0, 1, 2], w, dt);
-        if !d.stderr.is_finite() {
-            out.push(format!(
-                "the error bar of D is not a number: the fits in the {nb} time blocks did not all give a finite D"
-            ));
-        }
-    }
-    out
-}
-
 pub fn msd(input: &InputArgs, info: &DumpInfo, fm: &FittedMsd, dt: f64) -> Result<Value> {
-    let (msd, w, default) = (&fm.msd, fm.window, fm.default);
-    let t = msd.n_frames;
-    let time: Vec<f64> = (0..t).map(|k| k as f64 * dt).collect();
-    let mut cols: Vec<(String, Vec<f64>)> = Vec::new();
-    let mut groups = Map::new();
-    let mut top = Value::Null;
-    for g in &msd.groups {
-        let p = prefix(&g.name);
-        let mut d = Map::new();
-        for (name, axes) in PLANES {
-            let curve = GroupMsd::combined(&g.axes, axes);
-            let col = if name == "total" {
-                format!("{p}msd_A2")
-            } else {
-                format!("{p}msd_{name}_A2")
-            };
-            cols.push((col, curve));
-            d.insert(name.to_string(), d_entry(&d_of(g, axes, w, dt)));
-        }
-        let entry = json!({"n_atoms": g.n_atoms, "D": Value::Object(d)});
-        if g.name == "all" {
-            top = entry.clone();
-        }
-        groups.insert(g.name.clone(), entry);
-    }
-    let mut table: Vec<(String, &[f64])> = vec![("time_ps".into(), &time)];
-    table.extend(cols.iter().map(|(n, c)| (n.clone(), c.as_slice())));
+    let s = dprs_analysis::runs::msd::summarise(info, fm, dt);
+    let table: Vec<(String, &[f64])> = s
+        .columns
+        .iter()
+        .map(|(n, c)| (n.clone(), c.as_slice()))
+        .collect();
     write_csv(&input.out.join("msd.csv"), &table)?;
-    let all = &msd.groups[0];
-    let mut summary = merge(
-        json!({
-            "D": top["D"],
-            "fit": {"from_ps": w.from as f64 * dt, "to_ps": w.to as f64 * dt, "default": default},
-            "n_atoms": all.n_atoms,
-            "n_frames": t,
-            "dt_ps": dt,
-            "blocks": all.blocks.len(),
-            "block_ps": msd.block_len as f64 * dt,
-            "uncertainty": "stderr = standard deviation of the D fitted in each time block / sqrt(blocks); \
-                            ci95 = value ± t(0.975, blocks-1)·stderr",
-            "units": {"D": "A^2/ps", "value_m2_s": "m^2/s", "value_cm2_s": "cm^2/s"},
-            "groups": Value::Object(groups),
-        }),
-        common(info),
-    );
-    add_warnings(&mut summary, &msd_warnings(fm, dt));
+    for n in &s.warnings {
+        eprintln!("warning: {n}");
+    }
+    let summary = s.summary;
     write_json(&input.out.join("msd.json"), &summary)?;
+    let (w, t) = (fm.window, fm.msd.n_frames);
+    let time = &s.columns[0].1;
+    let all = &fm.msd.groups[0];
     if !input.no_plot {
         let half = (t / 2).max(2);
         let mut series = Vec::new();
@@ -253,122 +155,17 @@ pub fn msd_text(s: &Value) -> String {
     out
 }
 
-/// Warnings about how well the frames and the VACF lag sample the
-/// vibrations, with the numbers that trigger them. `phi` is the VACF
-/// averaged over axes, `n` the number of velocity frames, `freq`/`f` the VDOS.
-pub(crate) fn sampling_warnings(
-    phi: &[f64],
-    dt: f64,
-    n: usize,
-    freq: &[f64],
-    f: &[f64],
-) -> Vec<String> {
-    let mut out = Vec::new();
-    let lags = phi.len().saturating_sub(1);
-    let lag_ps = lags as f64 * dt;
-    let run_ps = n as f64 * dt;
-    let peak = vacf::peak(freq, f);
-    let nu_min = 1.0 / lag_ps.max(f64::MIN_POSITIVE);
-    let nyquist = 0.5 / dt;
-    let show = |x: f64| fmt_ps(x);
-    match peak {
-        Some(p) if nu_min > 0.5 * p => out.push(format!(
-            "VACF lag {} ps resolves nothing below {} THz, yet the VDOS peak is at {} THz: \
-             the band is not resolved; use a longer --max-lag-ps (and a run several times longer)",
-            show(lag_ps),
-            show(nu_min),
-            show(p)
-        )),
-        None if lags < 20 || nu_min > 0.1 * nyquist => out.push(format!(
-            "VACF lag {} ps ({lags} frames) resolves nothing below {} THz and the VDOS shows no \
-             peak below the Nyquist frequency {} THz: nothing of the band is resolved",
-            show(lag_ps),
-            show(nu_min),
-            show(nyquist)
-        )),
-        _ => {}
-    }
-    if phi.len() > 2 && phi[0] > 0.0 {
-        let tail = phi[lags].abs() / phi[0];
-        if tail > 0.1 {
-            out.push(format!(
-                "the VACF has not decayed at the longest lag {} ps (still {:.0} % of Φ(0)): \
-                 F(0), D from F(0) and the Green–Kubo D are cut short",
-                show(lag_ps),
-                100.0 * tail
-            ));
-        }
-    }
-    let total: f64 = vacf::integral(freq, f);
-    if total > 0.0 && freq.len() > 4 {
-        let top = 0.8 * nyquist;
-        let k = freq
-            .iter()
-            .position(|&x| x >= top)
-            .unwrap_or(freq.len() - 1);
-        let above = vacf::integral(&freq[k..], &f[k..]);
-        if above / total > 0.02 || peak.is_some_and(|p| p > 0.5 * nyquist) {
-            out.push(format!(
-                "frames {} ps apart sample vibrations only up to the Nyquist frequency {} THz; \
-                 {:.0} % of the VDOS lies above {} THz{}: faster motion is folded back (aliased); \
-                 write frames more often",
-                show(dt),
-                show(nyquist),
-                100.0 * (above / total).max(0.0),
-                show(top),
-                peak.map(|p| format!(" and its peak is at {} THz", show(p)))
-                    .unwrap_or_default()
-            ));
-        }
-    }
-    if 2 * lags > n {
-        out.push(format!(
-            "VACF lag {} ps is {:.0} % of the {} ps run: lags past half the run average over \
-             few time origins (the longest over {})",
-            show(lag_ps),
-            100.0 * lag_ps / run_ps,
-            show(run_ps),
-            n.saturating_sub(lags)
-        ));
-    }
-    if 3 * lags > n {
-        out.push(format!(
-            "the Green–Kubo D averages the running integral over lags {}–{} ps, where only {}–{} \
-             of {n} time origins remain: its value rests on few independent samples",
-            show(0.5 * lag_ps),
-            show(lag_ps),
-            n.saturating_sub(lags),
-            n.saturating_sub(lags / 2)
-        ));
-    }
-    out
+/// Writes named columns as a CSV table.
+fn write_columns(path: &std::path::Path, cols: &[(String, Vec<f64>)]) -> Result<()> {
+    let t: Vec<(String, &[f64])> = cols
+        .iter()
+        .map(|(n, c)| (n.clone(), c.as_slice()))
+        .collect();
+    Ok(write_csv(path, &t)?)
 }
 
 fn short(v: f64) -> String {
     dprs_analysis::out::short(v).unwrap_or_else(|| "n/a".into())
-}
-
-/// "1, 2" for type lists in messages.
-fn list(types: &[u32]) -> String {
-    types
-        .iter()
-        .map(|t| t.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// m/kT per group, from --temperature and --mass when they cover the
-/// group's types; `None` means kinetic normalisation.
-fn mass_factor(
-    types_in: &[u32],
-    temperature: Option<f64>,
-    masses: &HashMap<u32, f64>,
-) -> Option<Vec<(u32, f64)>> {
-    let t = temperature?;
-    types_in
-        .iter()
-        .map(|ty| masses.get(ty).map(|m| (*ty, m / (KB_METAL_MASS * t))))
-        .collect()
 }
 
 pub fn vdos(
@@ -380,167 +177,16 @@ pub fn vdos(
     temperature: Option<f64>,
     masses: &HashMap<u32, f64>,
 ) -> Result<Value> {
-    let dt = v.dt;
-    let mut vacf_cols: Vec<(String, Vec<f64>)> = Vec::new();
-    let mut vdos_cols: Vec<(String, Vec<f64>)> = Vec::new();
-    let mut groups = Map::new();
-    let mut freq = Vec::new();
-    let mut by_name: HashMap<String, vacf::Vdos> = HashMap::new();
-    let mut first: Option<Value> = None;
-    let mut fallbacks: Vec<String> = Vec::new();
-    // Type groups first: a multi-type group with masses is their weighted sum.
-    let mut order: Vec<usize> = (0..v.groups.len()).collect();
-    order.rotate_left(1);
-    for &gi in &order {
-        let g = &v.groups[gi];
-        let mut kinds: Vec<u32> = sel.groups[gi]
-            .members
-            .iter()
-            .map(|&j| types[sel.atoms[j]])
-            .collect();
-        kinds.sort_unstable();
-        kinds.dedup();
-        let missing: Vec<u32> = kinds
-            .iter()
-            .copied()
-            .filter(|t| !masses.contains_key(t))
-            .collect();
-        let (spec, norm) = match mass_factor(&kinds, temperature, masses) {
-            Some(f) if f.len() == 1 => (
-                vacf::vdos(&g.phi, dt, f[0].1),
-                "temperature and mass (eq. 10)",
-            ),
-            Some(f) => {
-                let n = g.n_atoms as f64;
-                let parts: Vec<(f64, &vacf::Vdos)> = f
-                    .iter()
-                    .filter_map(|(ty, _)| {
-                        let k = format!("type{ty}");
-                        let na = sel.groups.iter().find(|x| x.name == k)?.members.len() as f64;
-                        by_name.get(&k).map(|s| (na / n, s))
-                    })
-                    .collect();
-                let mut s = parts[0].1.clone();
-                for a in 0..3 {
-                    for j in 0..s.total.len() {
-                        s.axes[a][j] = parts.iter().map(|(w, p)| w * p.axes[a][j]).sum();
-                    }
-                }
-                for j in 0..s.total.len() {
-                    s.total[j] = s.axes[0][j] + s.axes[1][j] + s.axes[2][j];
-                }
-                (
-                    s,
-                    "temperature and masses (eq. 10, mass-weighted over types)",
-                )
-            }
-            None => {
-                let v0: f64 = g.phi.iter().map(|p| p[0]).sum();
-                if !(v0 > 0.0 && v0.is_finite()) {
-                    bail!(
-                        "{}: <v^2> = {v0} Å²/ps², so the VDOS cannot be normalised \
-                         kinetically (atoms at rest?); give the masses with --mass TYPE=M",
-                        g.name
-                    );
-                }
-                (vacf::vdos(&g.phi, dt, 3.0 / v0), "kinetic: m/kT = 3/<v^2>")
-            }
-        };
-        let p = prefix(&g.name);
-        let d0: Vec<f64> = g.phi.iter().map(|p| vacf::d_from_f0(p, dt)).collect();
-        let gk: Vec<f64> = g.phi.iter().map(|p| vacf::green_kubo(p, dt)).collect();
-        let lags = g.phi[0].len();
-        let mean_phi: Vec<f64> = (0..lags)
-            .map(|k| (g.phi[0][k] + g.phi[1][k] + g.phi[2][k]) / 3.0)
-            .collect();
-        let run = vacf::running_integral(&mean_phi, dt);
-        vacf_cols.push((format!("{p}vacf_A2_ps2"), mean_phi));
-        for (a, ax) in ["x", "y", "z"].iter().enumerate() {
-            vacf_cols.push((format!("{p}vacf_{ax}_A2_ps2"), g.phi[a].clone()));
-        }
-        vacf_cols.push((format!("{p}green_kubo_A2_ps"), run));
-        vdos_cols.push((format!("{p}vdos_per_THz"), spec.total.clone()));
-        for (a, ax) in ["x", "y", "z"].iter().enumerate() {
-            vdos_cols.push((format!("{p}vdos_{ax}_per_THz"), spec.axes[a].clone()));
-        }
-        let norm = if norm.starts_with("kinetic") {
-            let why = match (temperature, missing.is_empty()) {
-                (None, true) => "--mass given but no --temperature".to_string(),
-                (None, false) if masses.is_empty() => "no --temperature and no --mass".to_string(),
-                (None, false) => format!("no --temperature, and no --mass for type {}", list(&missing)),
-                (Some(t), _) => format!(
-                    "the temperature {t} K is known but there is no --mass for type {}, so it is not used",
-                    list(&missing)
-                ),
-            };
-            if temperature.is_some() || !masses.is_empty() {
-                fallbacks.push(format!(
-                    "group {}: F(ν) normalised kinetically (m/kT = 3/⟨v²⟩, ∫F dν = 3) because {why}",
-                    g.name
-                ));
-            }
-            format!("{norm} ({why})")
-        } else {
-            norm.to_string()
-        };
-        let entry = json!({
-            "n_atoms": g.n_atoms,
-            "D_from_F0": num(d0.iter().sum::<f64>() / 3.0),
-            "D_green_kubo": num(gk.iter().sum::<f64>() / 3.0),
-            "peak_THz": vacf::peak(&spec.freq_thz, &spec.total).map(num),
-            "D_from_F0_axes": {"x": num(d0[0]), "y": num(d0[1]), "z": num(d0[2])},
-            "D_green_kubo_axes": {"x": num(gk[0]), "y": num(gk[1]), "z": num(gk[2])},
-            "integral": num(vacf::integral(&spec.freq_thz, &spec.total)),
-            "normalisation": norm,
-        });
-        if gi == 0 {
-            first = Some(entry.clone());
-        }
-        groups.insert(g.name.clone(), entry);
-        freq = spec.freq_thz.clone();
-        by_name.insert(g.name.clone(), spec);
+    let s = dprs_analysis::runs::vdos::summarise(info, sel, types, v, temperature, masses)?;
+    write_columns(&input.out.join("vacf.csv"), &s.vacf_columns)?;
+    write_columns(&input.out.join("vdos.csv"), &s.vdos_columns)?;
+    for n in &s.warnings {
+        eprintln!("warning: {n}");
     }
-    let time: Vec<f64> = (0..v.groups[0].phi[0].len())
-        .map(|k| k as f64 * dt)
-        .collect();
-    let mut t: Vec<(String, &[f64])> = vec![("time_ps".into(), &time)];
-    t.extend(vacf_cols.iter().map(|(n, c)| (n.clone(), c.as_slice())));
-    write_csv(&input.out.join("vacf.csv"), &t)?;
-    let mut t: Vec<(String, &[f64])> = vec![("freq_THz".into(), &freq)];
-    t.extend(vdos_cols.iter().map(|(n, c)| (n.clone(), c.as_slice())));
-    write_csv(&input.out.join("vdos.csv"), &t)?;
-    let top = first.expect("group 0 exists");
-    let mut summary = merge(
-        merge(
-            top,
-            json!({
-                "n_atoms": v.groups[0].n_atoms,
-                "n_frames": info.n_frames,
-                "dt_ps": dt,
-                "max_lag_ps": (time.len() - 1) as f64 * dt,
-                "temperature_K": temperature.map(num),
-                "velocities": v.source.describe(),
-                "units": {"D_from_F0": "A^2/ps", "D_green_kubo": "A^2/ps", "peak_THz": "THz", "vdos": "1/THz"},
-                "groups": Value::Object(groups),
-            }),
-        ),
-        common(info),
-    );
-    let mut warnings = fallbacks;
-    {
-        let all = &by_name["all"];
-        warnings.extend(sampling_warnings(
-            &vacf_cols[0].1,
-            dt,
-            v.n_samples,
-            &freq,
-            &all.total,
-        ));
-    }
-    add_warnings(&mut summary, &warnings);
+    let summary = s.summary;
     write_json(&input.out.join("vdos.json"), &summary)?;
+    let (all, freq, time) = (&s.all, &s.vdos_columns[0].1, &s.vacf_columns[0].1);
     if !input.no_plot {
-        let all = &by_name["all"];
         let fmax = all.total.iter().cloned().fold(0.0, f64::max);
         let last = all
             .total
@@ -571,10 +217,10 @@ pub fn vdos(
             "F(ν) (1/THz)",
             &series,
         )?;
-        let phi = &vacf_cols[0].1;
+        let phi = &s.mean_phi;
         let s = [Series {
             label: String::new(),
-            x: &time,
+            x: time,
             y: phi,
             color: 0,
             dashed: false,
@@ -608,31 +254,14 @@ pub fn vdos_text(s: &Value) -> String {
 }
 
 pub fn rdf(input: &InputArgs, info: &DumpInfo, rdf: &Rdf) -> Result<Value> {
-    let mut t: Vec<(String, &[f64])> = vec![("r_A".into(), &rdf.r)];
-    let mut pairs = Map::new();
-    for p in &rdf.pairs {
-        t.push((format!("g_{}", p.name), &p.g));
-        t.push((format!("n_{}", p.name), &p.coordination));
-        pairs.insert(
-            p.name.clone(),
-            json!({
-                "first_peak_A": p.first_peak.map(num),
-                "first_min_A": p.first_min.map(num),
-                "coordination": p.first_shell.map(num),
-            }),
-        );
-    }
+    let s = dprs_analysis::runs::rdf::summarise(info, rdf);
+    let t: Vec<(String, &[f64])> = s
+        .columns
+        .iter()
+        .map(|(n, c)| (n.clone(), c.as_slice()))
+        .collect();
     write_csv(&input.out.join("rdf.csv"), &t)?;
-    let summary = merge(
-        json!({
-            "pairs": Value::Object(pairs),
-            "rmax_A": rdf.r.last().map(|r| r + 0.5 * rdf.dr),
-            "bin_A": rdf.dr,
-            "n_frames": rdf.n_frames,
-            "n_atoms": info.n_atoms,
-        }),
-        common(info),
-    );
+    let summary = s.summary;
     write_json(&input.out.join("rdf.json"), &summary)?;
     if !input.no_plot {
         let series: Vec<Series> = rdf

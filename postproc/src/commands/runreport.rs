@@ -128,6 +128,7 @@ fn analyse_run(a: &ReportArgs, r: &Run, dir: &Path) -> Result<Value> {
         out: dir.to_path_buf(),
         json: true,
         no_plot: false,
+        frames: None,
     };
     std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
     let clock = time.clock()?;
