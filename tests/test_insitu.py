@@ -184,6 +184,30 @@ def test_the_figures_postproc_draws_are_drawn(run):
     assert not [n for n in names if n.startswith(".")], names  # no temporary files
 
 
+def test_report_reads_the_fix_folder_like_a_dump(run):
+    """postproc report takes the fix's folder as a run (DIR@T) beside the
+    dump of the same run: the same D, VACF/VDOS numbers and figures; every
+    link of the page opens; what needs frames says so."""
+    d = run["dir"]
+    out = d / "report"
+    subprocess.run([str(POSTPROC), "report", f"{d / 'insitu'}@300",
+                    f"{d / 'dump.lammpstrj'}@300", "--timestep", str(DT),
+                    "--fit-from", str(FIT[0]), "--fit-to", str(FIT[1]), "--blocks", "4",
+                    "--max-lag-ps", str(VACF_LAG), "--out", str(out)],
+                   check=True, capture_output=True, text=True)
+    summary = json.loads((out / "summary.json").read_text())
+    fix_run, dump_run = summary["runs"]
+    for plane in ("x", "y", "z", "total"):
+        assert rel(fix_run["D"][plane]["value"], dump_run["D"][plane]["value"]) < 1e-10, plane
+    assert rel(fix_run["vdos"]["D_from_F0"], dump_run["vdos"]["D_from_F0"]) < 1e-10
+    assert "needs frames" in fix_run["rdf_error"]
+    page = (out / "index.html").read_text()
+    links = re.findall(r'(?:href|src)="([^"#]+)"', page)
+    assert any(link.startswith(fix_run["folder"] + "/msd") for link in links), links
+    for link in links:
+        assert (out / link).is_file(), link
+
+
 def test_thermo_vector_is_the_d_of_msd_json(run):
     fix = json.loads((run["dir"] / "insitu" / "msd.json").read_text())
     dx, dy, dz, dt, n = run["dvec"]

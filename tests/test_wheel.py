@@ -16,6 +16,7 @@ outside the checkout with none of the developer variables set.
 DPRS_WHEEL; without it the test builds one with `pip wheel`.
 """
 
+import json
 import os
 import re
 import shutil
@@ -183,20 +184,34 @@ lmp.close()
 
 
 def test_shipped_example_input_runs(installed):
-    """examples/demo/in.demo (no plugin load) with the installed lmp, a few steps."""
+    """examples/demo/in.demo (no plugin load) with the installed lmp, a short
+    run; then the installed postproc, and four lines of Python with the
+    installed dprs.postproc, give the same D per axis on its dump."""
     venv, work = installed["venv"], installed["work"]
     demo = work / "demo"
     demo.mkdir()
     out = run([venv / "bin" / "lmp", "-nocite", "-log", "none", "-in", ROOT / "examples" / "demo" / "in.demo",
                "-var", "model", ROOT / "models" / "cu-eam-standin.onnx", "-var", "eqsteps", 10,
-               "-var", "steps", 20], demo, installed["env"])
+               "-var", "steps", 400], demo, installed["env"])
     assert "dprs: model 0" in out, out[-3000:]
     frames = (demo / "dump.lammpstrj").read_text().count("ITEM: TIMESTEP")
-    assert frames == 3, frames  # steps 0, 10, 20
+    assert frames == 41, frames  # steps 0, 10, ..., 400
     # the installed postproc reads it
     pp = run([venv / "bin" / "postproc", "rdf", "dump.lammpstrj", "--out", "pp", "--json"], demo,
              installed["env"])
     assert '"pairs"' in pp, pp[:2000]
+    cli = json.loads(run([venv / "bin" / "postproc", "msd", "dump.lammpstrj", "--timestep", "0.001",
+                          "--out", "pp-msd", "--json", "--no-plot"], demo, installed["env"]))
+    snippet = """
+from dprs import postproc
+traj = postproc.read("dump.lammpstrj", timestep=0.001)
+r = postproc.msd(traj)
+print("D", r.D["x"], r.D["y"], r.D["z"])
+"""
+    py = harness.printed(run([venv / "bin" / "python", "-c", snippet], demo, installed["env"]), "D")[0]
+    want = [cli["D"][axis]["value"] for axis in "xyz"]
+    assert all(v > 0 for v in want), want        # a 2000 K liquid diffuses
+    assert list(py) == want, (list(py), want)    # the same code: the same numbers
 
 
 def test_commands_and_module(installed):

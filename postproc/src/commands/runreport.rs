@@ -29,6 +29,8 @@ use std::path::{Path, PathBuf};
 pub struct ReportArgs {
     /// Runs: DUMP@T (T in K) or DUMP@LOG (T = late-half mean of the log's
     /// Temp column; the log also gives the timestep when --dt is absent).
+    /// Instead of a dump, the folder a `fix dprs/diffusion` wrote: its MSD,
+    /// D, VACF/VDOS and flux maps enter the report as they are.
     #[arg(required = true)]
     pub runs: Vec<String>,
     #[command(flatten)]
@@ -277,18 +279,7 @@ fn analyse_run(a: &ReportArgs, r: &Run, dir: &Path) -> Result<Value> {
         Slot::Failed(e) => json!({ "error": e }),
         Slot::Waiting => json!({"error": "no frame"}),
     };
-    let thermo_s = match &r.log {
-        Some(l) => thermo_summary(std::slice::from_ref(l), None, dir, true).unwrap_or_else(failed),
-        None => Value::Null,
-    };
-    let thermo_figs: Vec<String> = thermo_s["figures"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p.as_str())
-        .filter_map(|p| Path::new(p).file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .collect();
+    let (thermo_s, thermo_figs) = thermo_of(r, dir);
     let err = |v: &Value| v.get("error").cloned().unwrap_or(Value::Null);
     Ok(json!({
         "n_frames": pass.info.n_frames, "n_atoms": pass.info.n_atoms, "dt_ps": dt,
@@ -310,6 +301,81 @@ fn analyse_run(a: &ReportArgs, r: &Run, dir: &Path) -> Result<Value> {
         "twopt": {"f_g": twopt_s["f_g"], "delta": twopt_s["delta"],
                   "species": twopt_s["species"],
                   "warnings": twopt_s["warnings"], "error": err(&twopt_s)},
+        "thermo": thermo_s.get("runs").cloned().unwrap_or(Value::Null),
+        "thermo_figures": thermo_figs, "thermo_error": err(&thermo_s),
+    }))
+}
+
+/// The run's thermo summary (when it was given as DUMP@LOG) and its figures.
+fn thermo_of(r: &Run, dir: &Path) -> (Value, Vec<String>) {
+    let thermo_s = match &r.log {
+        Some(l) => thermo_summary(std::slice::from_ref(l), None, dir, true).unwrap_or_else(failed),
+        None => Value::Null,
+    };
+    let figs = thermo_s["figures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.as_str())
+        .filter_map(|p| Path::new(p).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    (thermo_s, figs)
+}
+
+/// A run given as the folder of a `fix dprs/diffusion` (it holds msd.json):
+/// the MSD, D, VACF/VDOS and flux maps were accumulated inside LAMMPS with
+/// postproc's own code and written in postproc's formats, so the report
+/// takes them as they are and copies the files beside the others' results.
+/// g(r), chains and 2PT need frames, which an in-situ run does not keep.
+fn insitu_run(r: &Run, dir: &Path) -> Result<Value> {
+    let src = Path::new(&r.dump);
+    let read = |name: &str| -> Result<Option<Value>> {
+        let p = src.join(name);
+        if !p.is_file() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&p).with_context(|| p.display().to_string())?;
+        let v = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not the JSON fix dprs/diffusion writes", p.display()))?;
+        Ok(Some(v))
+    };
+    let msd = read("msd.json")?.with_context(|| {
+        format!(
+            "{}: a folder without msd.json; a run is a dump or the folder of a fix dprs/diffusion",
+            src.display()
+        )
+    })?;
+    std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+    for e in std::fs::read_dir(src).with_context(|| src.display().to_string())? {
+        let p = e?.path();
+        if let (true, Some(name)) = (p.is_file(), p.file_name()) {
+            std::fs::copy(&p, dir.join(name)).with_context(|| p.display().to_string())?;
+        }
+    }
+    let absent = |what: &str, how: &str| -> Value {
+        json!({"error": format!("{what}: not among the in-situ results of {} ({how})", src.display())})
+    };
+    let frames = "needs frames; run postproc on a dump of the run for it";
+    let vdos = read("vdos.json")?.unwrap_or_else(|| absent("VACF/VDOS", "the fix had no vacf keyword"));
+    let flux = read("flux.json")?.unwrap_or_else(|| absent("flux maps", "the fix had no flux keyword"));
+    let (thermo_s, thermo_figs) = thermo_of(r, dir);
+    let err = |v: &Value| v.get("error").cloned().unwrap_or(Value::Null);
+    Ok(json!({
+        "n_frames": msd["n_frames"], "n_atoms": msd["n_atoms"], "dt_ps": msd["dt_ps"],
+        "insitu": msd["insitu"],
+        "D": msd["D"], "fit": msd["fit"], "msd_error": Value::Null,
+        "msd_warnings": msd["warnings"],
+        "vdos": {"D_from_F0": vdos["D_from_F0"], "D_green_kubo": vdos["D_green_kubo"],
+                 "peak_THz": vdos["peak_THz"], "max_lag_ps": vdos["max_lag_ps"],
+                 "warnings": vdos["warnings"], "error": err(&vdos)},
+        "rdf": Value::Null, "rdf_error": absent("g(r)", frames)["error"],
+        "flux_lines": flux["lines"].as_array().map(|l| l.len()), "flux": err(&flux),
+        "flux_range": {"x": [flux["maps"]["x"]["min"], flux["maps"]["x"]["max"]],
+                       "y": [flux["maps"]["y"]["min"], flux["maps"]["y"]["max"]],
+                       "z": [flux["maps"]["z"]["min"], flux["maps"]["z"]["max"]]},
+        "chains": {"error": absent("chains", frames)["error"]},
+        "twopt": {"error": absent("2PT", frames)["error"]},
         "thermo": thermo_s.get("runs").cloned().unwrap_or(Value::Null),
         "thermo_figures": thermo_figs, "thermo_error": err(&thermo_s),
     }))
@@ -359,6 +425,16 @@ pub fn run(a: ReportArgs) -> Result<()> {
     }
     // A mistyped path should stop the report now, not after the other runs.
     for r in &runs {
+        if Path::new(&r.dump).is_dir() {
+            if !Path::new(&r.dump).join("msd.json").is_file() {
+                bail!(
+                    "{}: a folder without msd.json; a run is a dump or the folder of a \
+                     fix dprs/diffusion",
+                    r.dump
+                );
+            }
+            continue;
+        }
         for f in dump::expand(std::slice::from_ref(&r.dump))? {
             if !f.is_file() {
                 bail!(
@@ -391,7 +467,12 @@ pub fn run(a: ReportArgs) -> Result<()> {
             r.t,
             dir.display()
         );
-        let mut entry = match analyse_run(&a, r, &dir) {
+        let analysed = if Path::new(&r.dump).is_dir() {
+            insitu_run(r, &dir)
+        } else {
+            analyse_run(&a, r, &dir)
+        };
+        let mut entry = match analysed {
             Ok(v) => v,
             Err(e) => {
                 eprintln!("report: run {k} could not be analysed: {e:#}");
