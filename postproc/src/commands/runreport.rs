@@ -357,8 +357,10 @@ fn insitu_run(r: &Run, dir: &Path) -> Result<Value> {
         json!({"error": format!("{what}: not among the in-situ results of {} ({how})", src.display())})
     };
     let frames = "needs frames; run postproc on a dump of the run for it";
-    let vdos = read("vdos.json")?.unwrap_or_else(|| absent("VACF/VDOS", "the fix had no vacf keyword"));
-    let flux = read("flux.json")?.unwrap_or_else(|| absent("flux maps", "the fix had no flux keyword"));
+    let vdos =
+        read("vdos.json")?.unwrap_or_else(|| absent("VACF/VDOS", "the fix had no vacf keyword"));
+    let flux =
+        read("flux.json")?.unwrap_or_else(|| absent("flux maps", "the fix had no flux keyword"));
     let (thermo_s, thermo_figs) = thermo_of(r, dir);
     let err = |v: &Value| v.get("error").cloned().unwrap_or(Value::Null);
     Ok(json!({
