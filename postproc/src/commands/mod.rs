@@ -346,17 +346,7 @@ pub(crate) fn add_warnings(summary: &mut Value, notes: &[String]) {
     for n in notes {
         eprintln!("warning: {n}");
     }
-    if notes.is_empty() {
-        return;
-    }
-    if let Value::Object(m) = summary {
-        let w = m.entry("warnings").or_insert_with(|| json!([]));
-        if !w.is_array() {
-            *w = json!([]);
-        }
-        let arr = w.as_array_mut().expect("made an array");
-        arr.extend(notes.iter().map(|n| json!(n)));
-    }
+    dprs_analysis::runs::summary::append_warnings(summary, notes);
 }
 
 pub fn msd(a: MsdArgs) -> Result<()> {
