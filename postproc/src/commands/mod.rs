@@ -403,8 +403,7 @@ fn vdos_summary(
     notes: &[String],
 ) -> Result<Value> {
     let masses = masses(opts)?;
-    let mut s = report::vdos(
-        input,
+    let summarised = dprs_analysis::runs::vdos::summarise(
         &pass.info,
         &pass.sel,
         &pass.types,
@@ -412,6 +411,7 @@ fn vdos_summary(
         opts.temperature,
         &masses,
     )?;
+    let mut s = report::vdos(input, summarised)?;
     add_warnings(&mut s, notes);
     s["max_lag_default"] = json!(opts.max_lag_ps.is_none());
     dprs_analysis::out::write_json(&input.out.join("vdos.json"), &s)?;

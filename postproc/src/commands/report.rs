@@ -3,14 +3,12 @@
 use super::{fmt_ps, FittedMsd, InputArgs, PLANES};
 use anyhow::Result;
 use dprs_analysis::analysis::rdf::Rdf;
-use dprs_analysis::analysis::select::Selection;
-use dprs_analysis::analysis::vacf::Vacf;
 use dprs_analysis::dump::DumpInfo;
 use dprs_analysis::out::{value_pm, write_csv, write_json};
 use dprs_analysis::plot::{line_plot, Series};
 use dprs_analysis::runs::figures;
+use dprs_analysis::runs::vdos::VdosSummary;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 /// Prints the JSON summary (--json) or the human one.
 pub fn emit(input: &InputArgs, summary: &Value, text: &str) -> Result<()> {
@@ -104,16 +102,9 @@ fn write_columns(path: &std::path::Path, cols: &[(String, Vec<f64>)]) -> Result<
     Ok(write_csv(path, &t)?)
 }
 
-pub fn vdos(
-    input: &InputArgs,
-    info: &DumpInfo,
-    sel: &Selection,
-    types: &[u32],
-    v: &Vacf,
-    temperature: Option<f64>,
-    masses: &HashMap<u32, f64>,
-) -> Result<Value> {
-    let s = dprs_analysis::runs::vdos::summarise(info, sel, types, v, temperature, masses)?;
+/// Writes vacf.csv, vdos.csv, vdos.json and (unless --no-plot) the
+/// figures of a summarised VDOS run into --out; returns the summary.
+pub fn vdos(input: &InputArgs, s: VdosSummary) -> Result<Value> {
     write_columns(&input.out.join("vacf.csv"), &s.vacf_columns)?;
     write_columns(&input.out.join("vdos.csv"), &s.vdos_columns)?;
     for n in &s.warnings {
