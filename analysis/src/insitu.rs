@@ -20,8 +20,7 @@ use crate::runs::figures;
 use crate::runs::flux::FluxResult;
 // The planes D is reported for: those of postproc, so that msd.csv and
 // msd.json have the same columns and keys.
-use crate::runs::msd::{d_entry, PLANES};
-use crate::runs::summary::prefix;
+use crate::runs::msd::{group_curves, PLANES};
 use crate::runs::vdos;
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
@@ -410,20 +409,10 @@ impl Insitu {
         let mut groups = Map::new();
         let mut top = Value::Null;
         for (gi, g) in msd.groups.iter().enumerate() {
-            let p = prefix(&g.name);
-            let mut d = Map::new();
-            for (plane, (name, axes)) in PLANES.into_iter().enumerate() {
-                let col = if name == "total" {
-                    format!("{p}msd_A2")
-                } else {
-                    format!("{p}msd_{name}_A2")
-                };
-                cols.push((col, GroupMsd::combined(&g.axes, axes)));
-                if fitted {
-                    d.insert(name.to_string(), d_entry(&self.d_of(gi, g, plane)));
-                }
-            }
-            let entry = json!({"n_atoms": g.n_atoms, "D": Value::Object(d)});
+            // No D before the fit window has been reached.
+            let (curves, entry) =
+                group_curves(g, |plane, _| fitted.then(|| self.d_of(gi, g, plane)));
+            cols.extend(curves);
             if g.name == "all" {
                 top = entry.clone();
             }
