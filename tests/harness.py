@@ -2,6 +2,7 @@
 or as `lmp` / `mpirun lmp` subprocesses, for the plugin tests."""
 
 import ctypes
+import json
 import os
 import re
 import subprocess
@@ -14,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(os.environ.get("DPRS_VENV", ROOT / ".venv"))
 PLUGIN = Path(os.environ.get("DPRS_PLUGIN", ROOT / "build" / "lib" / "libdprs.so"))
 MODELS = ROOT / "models"
+POSTPROC = Path(os.environ.get("DPRS_POSTPROC", ROOT / "build" / "bin" / "postproc"))
 LMP = VENV / "bin" / "lmp"
 MPIRUN = VENV / "bin" / "mpirun"
 TYPE_MAP = ("O", "H")
@@ -120,3 +122,20 @@ def is_crash(returncode):
 
 
 ERROR_RE = re.compile(r"ERROR(?: on proc \d+)?: (.*)")
+
+
+def postproc(*args, out):
+    """Runs `postproc ARGS --json --no-plot --out OUT`; its JSON summary."""
+    assert POSTPROC.is_file(), f"{POSTPROC} missing: run `make postproc` or set DPRS_POSTPROC"
+    proc = subprocess.run([str(POSTPROC), *map(str, args), "--json", "--no-plot", "--out", str(out)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return json.loads(proc.stdout)
+
+
+def read_csv(path):
+    """The columns of a CSV file postproc or the fix wrote, by header name."""
+    lines = Path(path).read_text().splitlines()
+    names = lines[0].split(",")
+    data = np.array([[float(v) for v in ln.split(",")] for ln in lines[1:]])
+    return {n: data[:, k] for k, n in enumerate(names)}

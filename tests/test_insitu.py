@@ -12,17 +12,17 @@ fix holds grows only by the finished blocks' fit-window curves, files written
 every M steps survive a run that dies, and bad input gets a clear error."""
 
 import json
-import os
 import re
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import harness
 
-POSTPROC = Path(os.environ.get("DPRS_POSTPROC", harness.ROOT / "build" / "bin" / "postproc"))
+POSTPROC = harness.POSTPROC
+postproc = harness.postproc
+read_csv = harness.read_csv
 
 N_ATOMS = 512      # simple cubic 8 x 8 x 8 (melts): the flux maps need an sc start
 EVERY = 5          # steps between samples (fix) and frames (dump)
@@ -70,21 +70,6 @@ run {STEPS}
 print "DVEC $(f_d[1]:%.17g) $(f_d[2]:%.17g) $(f_d[3]:%.17g) $(f_d[4]:%.17g) $(f_d[5]:%.17g)"
 print "MEM2 $(f_d[6]:%.17g)"
 """
-
-
-def postproc(*args, out):
-    assert POSTPROC.is_file(), f"{POSTPROC} missing: run `make postproc` or set DPRS_POSTPROC"
-    proc = subprocess.run([str(POSTPROC), *map(str, args), "--json", "--no-plot", "--out", str(out)],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return json.loads(proc.stdout)
-
-
-def read_csv(path):
-    lines = Path(path).read_text().splitlines()
-    names = lines[0].split(",")
-    data = np.array([[float(v) for v in ln.split(",")] for ln in lines[1:]])
-    return {n: data[:, k] for k, n in enumerate(names)}
 
 
 def assert_csv_equal(fix_csv, pp_csv, rows=None, rel=2e-9):

@@ -17,9 +17,6 @@ flags and velocities every 5 steps. postproc reads the dump and must give:
 Reduced LJ units throughout: postproc's "ps" and "A" are tau and sigma here.
 No reference D from the literature is checked: see the note at the end."""
 
-import json
-import os
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +24,9 @@ import pytest
 
 import harness
 
-# `make plugin-test` builds postproc and passes it here
-POSTPROC = Path(os.environ.get("DPRS_POSTPROC", harness.ROOT / "build" / "bin" / "postproc"))
+# `make plugin-test` builds postproc and passes it here (DPRS_POSTPROC)
+postproc = harness.postproc
+read_csv = harness.read_csv
 
 N_ATOMS = 500
 EVERY = 5  # steps between dumped frames
@@ -78,21 +76,6 @@ dump_modify d format float %.12g delay {EVERY} sort id
 thermo_style custom step temp pe etotal press
 run {STEPS}
 """
-
-
-def postproc(*args, out):
-    assert POSTPROC.is_file(), f"{POSTPROC} missing: run `make postproc` or set DPRS_POSTPROC"
-    proc = subprocess.run([str(POSTPROC), *map(str, args), "--json", "--no-plot", "--out", str(out)],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return json.loads(proc.stdout)
-
-
-def read_csv(path):
-    lines = Path(path).read_text().splitlines()
-    names = lines[0].split(",")
-    data = np.array([[float(v) for v in ln.split(",")] for ln in lines[1:]])
-    return {n: data[:, k] for k, n in enumerate(names)}
 
 
 def read_dump(path):

@@ -8,30 +8,23 @@
 
 use crate::analysis::diffusion::{self, DEstimate, FitWindow};
 use crate::analysis::flux::{FluxAccumulator, FluxParams};
-use crate::analysis::lattice::{transverse, Lattice, AXES};
+use crate::analysis::lattice::Lattice;
 use crate::analysis::msd::{GroupMsd, Msd};
 use crate::analysis::select::Selection;
 use crate::analysis::vacf::{self, VacfCollector};
 use crate::analysis::window::WindowedMsd;
 use crate::error::{Error, Result};
 use crate::frame::{Cell, Frame};
-use crate::out::{num, short, value_pm, write_csv, write_json, write_text};
-use crate::plot::{heat_map, line_plot, line_plot_ext, Extras, Series, FIT_COLOR};
-use crate::units::{A2_PER_PS_IN_CM2_PER_S as CM, A2_PER_PS_IN_M2_PER_S as M};
+use crate::out::{write_csv, write_json};
+use crate::runs::figures;
+use crate::runs::flux::FluxResult;
+// The planes D is reported for: those of postproc, so that msd.csv and
+// msd.json have the same columns and keys.
+use crate::runs::msd::{group_curves, PLANES};
+use crate::runs::vdos;
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// The planes D is reported for, as postproc does.
-pub const PLANES: [(&str, &[usize]); 7] = [
-    ("x", &[0]),
-    ("y", &[1]),
-    ("z", &[2]),
-    ("xy", &[0, 1]),
-    ("xz", &[0, 2]),
-    ("yz", &[1, 2]),
-    ("total", &[0, 1, 2]),
-];
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -105,27 +98,6 @@ pub struct Insitu {
     first_step: u64,
     last_step: u64,
     order: Vec<usize>,
-}
-
-fn d_entry(d: &DEstimate) -> Value {
-    json!({
-        "value": num(d.value),
-        "stderr": num(d.stderr),
-        "ci95": [num(d.ci95[0]), num(d.ci95[1])],
-        "value_m2_s": num(d.value * M),
-        "stderr_m2_s": num(d.stderr * M),
-        "value_cm2_s": num(d.value * CM),
-        "stderr_cm2_s": num(d.stderr * CM),
-        "blocks": d.blocks.iter().map(|&v| num(v)).collect::<Vec<_>>(),
-    })
-}
-
-fn prefix(name: &str) -> String {
-    if name == "all" {
-        String::new()
-    } else {
-        format!("{name}_")
-    }
 }
 
 impl Insitu {
@@ -413,104 +385,18 @@ impl Insitu {
             .flux
             .as_ref()
             .expect("flux state only with flux config");
-        let out = &self.cfg.out;
-        let mut lines = Vec::new();
-        let mut lines_csv = String::from("axis,coord1_A,coord2_A,net,gross\n");
-        let mut planes_csv = String::from("axis,plane_A,net,gross\n");
-        let mut maps = Map::new();
-        for (axis, axis_name) in AXES.iter().enumerate() {
-            let lc = &flux.lines[axis];
-            let (ta, tb) = transverse(axis);
-            for ja in 0..lc.n_lines[0] {
-                for jb in 0..lc.n_lines[1] {
-                    let line = ja * lc.n_lines[1] + jb;
-                    let gross = lc.line_gross(line);
-                    if gross == 0 {
-                        continue;
-                    }
-                    let net = lc.line_net(line);
-                    let c = [lat.site_coord(ja as i64, ta), lat.site_coord(jb as i64, tb)];
-                    lines_csv += &format!("{},{:.6},{:.6},{net},{gross}\n", axis_name, c[0], c[1]);
-                    lines.push(
-                        json!({"axis": axis_name, "coord_A": [c[0], c[1]], "net": net, "gross": gross}),
-                    );
-                }
-            }
-            for p in 0..lc.n_planes {
-                planes_csv += &format!(
-                    "{},{:.6},{},{}\n",
-                    AXES[axis],
-                    lat.plane_coord(p, axis),
-                    lc.plane_net(p),
-                    lc.plane_gross(p)
-                );
-            }
-            let m = &flux.maps[axis];
-            let (nu, nv) = (m.u.len(), m.v.len());
-            let cu: Vec<f64> = (0..nu * nv).map(|k| m.u[k % nu]).collect();
-            let cv: Vec<f64> = (0..nu * nv).map(|k| m.v[k / nu]).collect();
-            let csv = out.join(format!("flux_{}.csv", AXES[axis]));
-            write_csv(
-                &csv,
-                &[
-                    (format!("{}_A", AXES[ta]), &cu),
-                    (format!("{}_A", AXES[tb]), &cv),
-                    (format!("F_{}", AXES[axis]), &m.values),
-                ],
-            )?;
-            let mut entry = json!({
-                "csv": csv.display().to_string(),
-                "grid": [nu, nv],
-                "max": num(m.values.iter().cloned().fold(f64::MIN, f64::max)),
-                "min": num(m.values.iter().cloned().fold(f64::MAX, f64::min)),
-            });
-            if self.cfg.plots {
-                let png = out.join(format!("flux_{}.png", AXES[axis]));
-                heat_map(
-                    &png,
-                    &format!(
-                        "Flux map F_{}({},{}): net midplane crossings along {}",
-                        AXES[axis], AXES[ta], AXES[tb], AXES[axis]
-                    ),
-                    &format!("{} (Å)", AXES[ta]),
-                    &format!("{} (Å)", AXES[tb]),
-                    &m.u,
-                    &m.v,
-                    &m.values,
-                    "crossings",
-                )?;
-                entry["png"] = json!(png.display().to_string());
-                entry["svg"] = json!(crate::plot::svg_beside(&png).display().to_string());
-            }
-            maps.insert(AXES[axis].to_string(), entry);
-        }
-        let lines_path = out.join("flux_lines.csv");
-        let planes_path = out.join("flux_planes.csv");
-        write_text(&lines_path, &lines_csv)?;
-        write_text(&planes_path, &planes_csv)?;
-        let samples = &flux.samples;
-        let dt = self.cfg.dt;
-        let summary = self.common(json!({
-            "lines": lines,
-            "maps": maps,
-            "lines_csv": lines_path.display().to_string(),
-            "planes_csv": planes_path.display().to_string(),
-            "lattice": {
-                "n": lat.n, "spacing_A": lat.spacing, "origin_A": lat.origin,
-                "nn_distance_A": lat.nn_distance(),
-            },
-            "R1_A": r[0],
-            "R2_A": r[1],
-            "smooth_ps": fc.smooth_ps,
-            "interval_ps": fc.interval_ps,
-            "t1_ps": samples.first().map(|&s| s as f64 * dt),
-            "t2_ps": samples.last().map(|&s| s as f64 * dt),
-            "n_samples": samples.len(),
-            "n_frames": self.n_samples(),
-            "dt_ps": dt,
-            "sign": "+1 per midplane crossed towards +axis",
-        }));
-        write_json(&out.join("flux.json"), &summary)
+        let result = FluxResult {
+            flux: &flux,
+            lattice: lat,
+            r: *r,
+            dt_ps: self.cfg.dt,
+            smooth_ps: fc.smooth_ps,
+            interval_ps: fc.interval_ps,
+        };
+        let mut keys = crate::runs::flux::write_files(&result, &self.cfg.out, self.cfg.plots)?;
+        keys.insert("n_frames".into(), json!(self.n_samples()));
+        let summary = self.common(Value::Object(keys));
+        write_json(&self.cfg.out.join("flux.json"), &summary)
     }
 
     fn write_msd(&self) -> Result<()> {
@@ -523,20 +409,10 @@ impl Insitu {
         let mut groups = Map::new();
         let mut top = Value::Null;
         for (gi, g) in msd.groups.iter().enumerate() {
-            let p = prefix(&g.name);
-            let mut d = Map::new();
-            for (plane, (name, axes)) in PLANES.into_iter().enumerate() {
-                let col = if name == "total" {
-                    format!("{p}msd_A2")
-                } else {
-                    format!("{p}msd_{name}_A2")
-                };
-                cols.push((col, GroupMsd::combined(&g.axes, axes)));
-                if fitted {
-                    d.insert(name.to_string(), d_entry(&self.d_of(gi, g, plane)));
-                }
-            }
-            let entry = json!({"n_atoms": g.n_atoms, "D": Value::Object(d)});
+            // No D before the fit window has been reached.
+            let (curves, entry) =
+                group_curves(g, |plane, _| fitted.then(|| self.d_of(gi, g, plane)));
+            cols.extend(curves);
             if g.name == "all" {
                 top = entry.clone();
             }
@@ -576,79 +452,17 @@ impl Insitu {
         summary["warnings"] = json!(warnings);
         write_json(&self.cfg.out.join("msd.json"), &summary)?;
         if self.cfg.plots && fitted {
-            self.plot_msd(all, &time, &summary)?;
+            figures::msd_png(
+                &self.cfg.out.join("msd.png"),
+                all,
+                &time,
+                time.len(),
+                self.cfg.fit,
+                self.cfg.dt,
+                &summary,
+            )?;
         }
         Ok(())
-    }
-
-    /// msd.png as postproc draws it: the MSD per axis, the fitted lines, the
-    /// fit window shaded, D in the corner.
-    fn plot_msd(&self, all: &GroupMsd, time: &[f64], summary: &Value) -> Result<()> {
-        let (dt, w) = (self.cfg.dt, self.cfg.fit);
-        let mut fits = Vec::new();
-        for (name, axes) in [("x", &[0][..]), ("y", &[1]), ("z", &[2])] {
-            let curve = GroupMsd::combined(&all.axes, axes);
-            let s = diffusion::slope(&curve, w, dt);
-            let pts = &curve[w.from..=w.to];
-            let tm = (w.from + w.to) as f64 * 0.5 * dt;
-            let b = pts.iter().sum::<f64>() / pts.len() as f64 - s * tm;
-            let fx = vec![w.from as f64 * dt, w.to as f64 * dt];
-            let fy: Vec<f64> = fx.iter().map(|x| b + s * x).collect();
-            fits.push((name, curve, fx, fy));
-        }
-        let mut series: Vec<Series> = fits
-            .iter()
-            .enumerate()
-            .map(|(i, (name, curve, _, _))| Series {
-                label: format!("MSD {name}"),
-                x: time,
-                y: curve,
-                color: i,
-                dashed: false,
-            })
-            .collect();
-        for (k, (_, _, fx, fy)) in fits.iter().enumerate() {
-            series.push(Series {
-                label: if k == 0 {
-                    "linear fits".into()
-                } else {
-                    String::new()
-                },
-                x: fx,
-                y: fy,
-                color: FIT_COLOR,
-                dashed: true,
-            });
-        }
-        let pm = |k: &str| {
-            let d = &summary["D"][k];
-            value_pm(
-                d["value"].as_f64().unwrap_or(f64::NAN),
-                d["stderr"].as_f64().unwrap_or(f64::NAN),
-                "(no error bar)",
-            )
-            .unwrap_or_else(|| "n/a".into())
-        };
-        let notes = vec![
-            format!("D = {} Å²/ps (3D)", pm("total")),
-            format!("D_x = {}, D_y = {}, D_z = {}", pm("x"), pm("y"), pm("z")),
-            format!(
-                "fit window {}–{} ps (shaded)",
-                short(w.from as f64 * dt).unwrap_or_default(),
-                short(w.to as f64 * dt).unwrap_or_default()
-            ),
-        ];
-        line_plot_ext(
-            &self.cfg.out.join("msd.png"),
-            "Mean-squared displacement per axis",
-            "t (ps)",
-            "MSD (Å²)",
-            &series,
-            &Extras {
-                shade: Some((w.from as f64 * dt, w.to as f64 * dt)),
-                notes,
-            },
-        )
     }
 
     fn write_vdos(&self, c: &VacfCollector, sel: &Selection) -> Result<()> {
@@ -669,33 +483,9 @@ impl Insitu {
                 )));
             }
             let spec = vacf::vdos(&g.phi, dt, 3.0 / v0);
-            let p = prefix(&g.name);
-            let d0: Vec<f64> = g.phi.iter().map(|p| vacf::d_from_f0(p, dt)).collect();
-            let gk: Vec<f64> = g.phi.iter().map(|p| vacf::green_kubo(p, dt)).collect();
-            let lags = g.phi[0].len();
-            let mean_phi: Vec<f64> = (0..lags)
-                .map(|k| (g.phi[0][k] + g.phi[1][k] + g.phi[2][k]) / 3.0)
-                .collect();
-            let run = vacf::running_integral(&mean_phi, dt);
-            vacf_cols.push((format!("{p}vacf_A2_ps2"), mean_phi));
-            for (a, ax) in ["x", "y", "z"].iter().enumerate() {
-                vacf_cols.push((format!("{p}vacf_{ax}_A2_ps2"), g.phi[a].clone()));
-            }
-            vacf_cols.push((format!("{p}green_kubo_A2_ps"), run));
-            vdos_cols.push((format!("{p}vdos_per_THz"), spec.total.clone()));
-            for (a, ax) in ["x", "y", "z"].iter().enumerate() {
-                vdos_cols.push((format!("{p}vdos_{ax}_per_THz"), spec.axes[a].clone()));
-            }
-            let entry = json!({
-                "n_atoms": g.n_atoms,
-                "D_from_F0": num(d0.iter().sum::<f64>() / 3.0),
-                "D_green_kubo": num(gk.iter().sum::<f64>() / 3.0),
-                "peak_THz": vacf::peak(&spec.freq_thz, &spec.total).map(num),
-                "D_from_F0_axes": {"x": num(d0[0]), "y": num(d0[1]), "z": num(d0[2])},
-                "D_green_kubo_axes": {"x": num(gk[0]), "y": num(gk[1]), "z": num(gk[2])},
-                "integral": num(vacf::integral(&spec.freq_thz, &spec.total)),
-                "normalisation": "kinetic: m/kT = 3/<v^2>",
-            });
+            vdos::push_columns(g, &spec, dt, &mut vacf_cols, &mut vdos_cols);
+            // Kinetic only: the fix knows no masses or temperature to use.
+            let entry = vdos::group_entry(g, &spec, dt, "kinetic: m/kT = 3/<v^2>");
             if g.name == "all" {
                 first = entry.clone();
             }
@@ -736,51 +526,7 @@ impl Insitu {
         }
         write_json(&self.cfg.out.join("vdos.json"), &summary)?;
         if let (true, Some(all)) = (self.cfg.plots, all_spec) {
-            // As postproc draws them.
-            let fmax = all.total.iter().cloned().fold(0.0, f64::max);
-            let last = all
-                .total
-                .iter()
-                .rposition(|&f| f > 2e-3 * fmax)
-                .unwrap_or(all.total.len() - 1);
-            let upto = ((last as f64 * 1.2) as usize + 2).min(all.total.len());
-            let mut series = vec![Series {
-                label: "total".into(),
-                x: &freq[..upto],
-                y: &all.total[..upto],
-                color: 0,
-                dashed: false,
-            }];
-            for (a, ax) in ["x", "y", "z"].iter().enumerate() {
-                series.push(Series {
-                    label: (*ax).into(),
-                    x: &freq[..upto],
-                    y: &all.axes[a][..upto],
-                    color: a + 1,
-                    dashed: true,
-                });
-            }
-            line_plot(
-                &self.cfg.out.join("vdos.png"),
-                "Vibrational density of states",
-                "ν (THz)",
-                "F(ν) (1/THz)",
-                &series,
-            )?;
-            let s = [Series {
-                label: String::new(),
-                x: &time,
-                y: &vacf_cols[0].1,
-                color: 0,
-                dashed: false,
-            }];
-            line_plot(
-                &self.cfg.out.join("vacf.png"),
-                "Velocity autocorrelation",
-                "t (ps)",
-                "Φ(t) (Å²/ps²)",
-                &s,
-            )?;
+            figures::vdos_pngs(&self.cfg.out, &freq, &all, &time, &vacf_cols[0].1)?;
         }
         Ok(())
     }

@@ -13,7 +13,9 @@
 //! (or [`vdos::summarise`], [`twopt::summarise`] from the collected VACF)
 //! gives the summary and the CSV columns.
 
+pub mod figures;
 pub mod fit;
+pub mod flux;
 pub mod lag;
 pub mod msd;
 pub mod pass;

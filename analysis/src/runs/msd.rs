@@ -136,6 +136,33 @@ fn msd_warnings(fm: &FittedMsd, dt: f64) -> Vec<String> {
     out
 }
 
+/// Group `g`'s columns of msd.csv (its MSD per plane of [`PLANES`], Å²)
+/// and its entry in msd.json, with the D of each plane that `d` (plane
+/// index, its axes) gives; `None` leaves that plane out of "D".
+pub fn group_curves(
+    g: &GroupMsd,
+    mut d: impl FnMut(usize, &[usize]) -> Option<diffusion::DEstimate>,
+) -> (Vec<(String, Vec<f64>)>, Value) {
+    let p = prefix(&g.name);
+    let mut columns = Vec::new();
+    let mut ds = Map::new();
+    for (plane, (name, axes)) in PLANES.into_iter().enumerate() {
+        let col = if name == "total" {
+            format!("{p}msd_A2")
+        } else {
+            format!("{p}msd_{name}_A2")
+        };
+        columns.push((col, GroupMsd::combined(&g.axes, axes)));
+        if let Some(estimate) = d(plane, axes) {
+            ds.insert(name.to_string(), d_entry(&estimate));
+        }
+    }
+    (
+        columns,
+        json!({"n_atoms": g.n_atoms, "D": Value::Object(ds)}),
+    )
+}
+
 /// The summary and curves of a fitted MSD of frames `dt` ps apart.
 pub fn summarise(info: &DumpInfo, fm: &FittedMsd, dt: f64) -> MsdSummary {
     let (msd, w, default) = (&fm.msd, fm.window, fm.default);
@@ -145,19 +172,8 @@ pub fn summarise(info: &DumpInfo, fm: &FittedMsd, dt: f64) -> MsdSummary {
     let mut groups = Map::new();
     let mut top = Value::Null;
     for g in &msd.groups {
-        let p = prefix(&g.name);
-        let mut d = Map::new();
-        for (name, axes) in PLANES {
-            let curve = GroupMsd::combined(&g.axes, axes);
-            let col = if name == "total" {
-                format!("{p}msd_A2")
-            } else {
-                format!("{p}msd_{name}_A2")
-            };
-            columns.push((col, curve));
-            d.insert(name.to_string(), d_entry(&d_of(g, axes, w, dt)));
-        }
-        let entry = json!({"n_atoms": g.n_atoms, "D": Value::Object(d)});
+        let (curves, entry) = group_curves(g, |_, axes| Some(d_of(g, axes, w, dt)));
+        columns.extend(curves);
         if g.name == "all" {
             top = entry.clone();
         }

@@ -5,7 +5,7 @@ use super::lag;
 use super::pass::{self, Pass, Select};
 use super::summary::{append_warnings, common, merge, prefix};
 use crate::analysis::select::Selection;
-use crate::analysis::vacf::{self, Vacf};
+use crate::analysis::vacf::{self, GroupVacf, Vacf};
 use crate::dump::{DumpInfo, ReadOptions};
 use crate::error::{Error, Result};
 use crate::out::num;
@@ -60,6 +60,51 @@ fn mass_factor(
         .iter()
         .map(|ty| masses.get(ty).map(|m| (*ty, m / (KB_METAL_MASS * t))))
         .collect()
+}
+
+/// Appends group `g`'s curves to the columns of vacf.csv (its VACF averaged
+/// over axes and per axis, Å²/ps², and the running Green–Kubo integral)
+/// and of vdos.csv (its VDOS `spec`, total and per axis, 1/THz).
+pub fn push_columns(
+    g: &GroupVacf,
+    spec: &vacf::Vdos,
+    dt: f64,
+    vacf_cols: &mut Vec<(String, Vec<f64>)>,
+    vdos_cols: &mut Vec<(String, Vec<f64>)>,
+) {
+    let p = prefix(&g.name);
+    let lags = g.phi[0].len();
+    let mean_phi: Vec<f64> = (0..lags)
+        .map(|k| (g.phi[0][k] + g.phi[1][k] + g.phi[2][k]) / 3.0)
+        .collect();
+    let run = vacf::running_integral(&mean_phi, dt);
+    vacf_cols.push((format!("{p}vacf_A2_ps2"), mean_phi));
+    for (a, ax) in ["x", "y", "z"].iter().enumerate() {
+        vacf_cols.push((format!("{p}vacf_{ax}_A2_ps2"), g.phi[a].clone()));
+    }
+    vacf_cols.push((format!("{p}green_kubo_A2_ps"), run));
+    vdos_cols.push((format!("{p}vdos_per_THz"), spec.total.clone()));
+    for (a, ax) in ["x", "y", "z"].iter().enumerate() {
+        vdos_cols.push((format!("{p}vdos_{ax}_per_THz"), spec.axes[a].clone()));
+    }
+}
+
+/// Group `g`'s entry in vdos.json: D from F(0) and by Green–Kubo (mean and
+/// per axis), the peak and integral of its VDOS `spec`, and `normalisation`,
+/// how F(ν) was normalised.
+pub fn group_entry(g: &GroupVacf, spec: &vacf::Vdos, dt: f64, normalisation: &str) -> Value {
+    let d0: Vec<f64> = g.phi.iter().map(|p| vacf::d_from_f0(p, dt)).collect();
+    let gk: Vec<f64> = g.phi.iter().map(|p| vacf::green_kubo(p, dt)).collect();
+    json!({
+        "n_atoms": g.n_atoms,
+        "D_from_F0": num(d0.iter().sum::<f64>() / 3.0),
+        "D_green_kubo": num(gk.iter().sum::<f64>() / 3.0),
+        "peak_THz": vacf::peak(&spec.freq_thz, &spec.total).map(num),
+        "D_from_F0_axes": {"x": num(d0[0]), "y": num(d0[1]), "z": num(d0[2])},
+        "D_green_kubo_axes": {"x": num(gk[0]), "y": num(gk[1]), "z": num(gk[2])},
+        "integral": num(vacf::integral(&spec.freq_thz, &spec.total)),
+        "normalisation": normalisation,
+    })
 }
 
 /// The VDOS of each group of `sel` from its VACF `v`: normalised with m/kT
@@ -139,23 +184,7 @@ pub fn summarise(
                 (vacf::vdos(&g.phi, dt, 3.0 / v0), "kinetic: m/kT = 3/<v^2>")
             }
         };
-        let p = prefix(&g.name);
-        let d0: Vec<f64> = g.phi.iter().map(|p| vacf::d_from_f0(p, dt)).collect();
-        let gk: Vec<f64> = g.phi.iter().map(|p| vacf::green_kubo(p, dt)).collect();
-        let lags = g.phi[0].len();
-        let mean_phi: Vec<f64> = (0..lags)
-            .map(|k| (g.phi[0][k] + g.phi[1][k] + g.phi[2][k]) / 3.0)
-            .collect();
-        let run = vacf::running_integral(&mean_phi, dt);
-        vacf_cols.push((format!("{p}vacf_A2_ps2"), mean_phi));
-        for (a, ax) in ["x", "y", "z"].iter().enumerate() {
-            vacf_cols.push((format!("{p}vacf_{ax}_A2_ps2"), g.phi[a].clone()));
-        }
-        vacf_cols.push((format!("{p}green_kubo_A2_ps"), run));
-        vdos_cols.push((format!("{p}vdos_per_THz"), spec.total.clone()));
-        for (a, ax) in ["x", "y", "z"].iter().enumerate() {
-            vdos_cols.push((format!("{p}vdos_{ax}_per_THz"), spec.axes[a].clone()));
-        }
+        push_columns(g, &spec, dt, &mut vacf_cols, &mut vdos_cols);
         let norm = if norm.starts_with("kinetic") {
             let why = match (temperature, missing.is_empty()) {
                 (None, true) => "--mass given but no --temperature".to_string(),
@@ -176,16 +205,7 @@ pub fn summarise(
         } else {
             norm.to_string()
         };
-        let entry = json!({
-            "n_atoms": g.n_atoms,
-            "D_from_F0": num(d0.iter().sum::<f64>() / 3.0),
-            "D_green_kubo": num(gk.iter().sum::<f64>() / 3.0),
-            "peak_THz": vacf::peak(&spec.freq_thz, &spec.total).map(num),
-            "D_from_F0_axes": {"x": num(d0[0]), "y": num(d0[1]), "z": num(d0[2])},
-            "D_green_kubo_axes": {"x": num(gk[0]), "y": num(gk[1]), "z": num(gk[2])},
-            "integral": num(vacf::integral(&spec.freq_thz, &spec.total)),
-            "normalisation": norm,
-        });
+        let entry = group_entry(g, &spec, dt, &norm);
         if gi == 0 {
             first = Some(entry.clone());
         }

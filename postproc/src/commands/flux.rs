@@ -5,10 +5,10 @@ use super::{early_dt_of, frame_dt, print_warnings, read_opts, InputArgs, TimeArg
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use dprs_analysis::analysis::flux::{Flux, FluxAccumulator, FluxParams};
-use dprs_analysis::analysis::lattice::{transverse, Lattice, AXES};
+use dprs_analysis::analysis::lattice::{Lattice, AXES};
 use dprs_analysis::dump::DumpInfo;
-use dprs_analysis::out::{num, write_csv, write_json};
-use dprs_analysis::plot::heat_map;
+use dprs_analysis::out::write_json;
+use dprs_analysis::runs::flux::FluxResult;
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -159,112 +159,30 @@ pub fn compute(a: &FluxArgs) -> Result<FluxRun> {
     })
 }
 
-fn write_text(path: &Path, text: &str) -> Result<()> {
-    Ok(dprs_analysis::out::write_text(path, text)?)
-}
-
 /// Writes the maps, the counts and the JSON summary into `out`.
 pub fn write(run: &FluxRun, out: &Path, plot: bool, smooth: f64, interval: f64) -> Result<Value> {
     std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
-    let lat = &run.lattice;
-    let mut lines = Vec::new();
-    let mut lines_csv = String::from("axis,coord1_A,coord2_A,net,gross\n");
-    let mut planes_csv = String::from("axis,plane_A,net,gross\n");
-    let mut maps = serde_json::Map::new();
-    for (axis, axis_name) in AXES.iter().enumerate() {
-        let lc = &run.flux.lines[axis];
-        let (ta, tb) = transverse(axis);
-        for ja in 0..lc.n_lines[0] {
-            for jb in 0..lc.n_lines[1] {
-                let line = ja * lc.n_lines[1] + jb;
-                let gross = lc.line_gross(line);
-                if gross == 0 {
-                    continue;
-                }
-                let net = lc.line_net(line);
-                let c = [lat.site_coord(ja as i64, ta), lat.site_coord(jb as i64, tb)];
-                lines_csv += &format!("{},{:.6},{:.6},{net},{gross}\n", axis_name, c[0], c[1]);
-                lines.push(
-                    json!({"axis": axis_name, "coord_A": [c[0], c[1]], "net": net, "gross": gross}),
-                );
-            }
-        }
-        for p in 0..lc.n_planes {
-            planes_csv += &format!(
-                "{},{:.6},{},{}\n",
-                AXES[axis],
-                lat.plane_coord(p, axis),
-                lc.plane_net(p),
-                lc.plane_gross(p)
-            );
-        }
-        let m = &run.flux.maps[axis];
-        let (nu, nv) = (m.u.len(), m.v.len());
-        let cu: Vec<f64> = (0..nu * nv).map(|k| m.u[k % nu]).collect();
-        let cv: Vec<f64> = (0..nu * nv).map(|k| m.v[k / nu]).collect();
-        let name = format!("flux_{}", AXES[axis]);
-        let csv = out.join(format!("{name}.csv"));
-        write_csv(
-            &csv,
-            &[
-                (format!("{}_A", AXES[ta]), &cu),
-                (format!("{}_A", AXES[tb]), &cv),
-                (format!("F_{}", AXES[axis]), &m.values),
-            ],
-        )?;
-        let mut entry = json!({
-            "csv": csv.display().to_string(),
-            "grid": [nu, nv],
-            "max": num(m.values.iter().cloned().fold(f64::MIN, f64::max)),
-            "min": num(m.values.iter().cloned().fold(f64::MAX, f64::min)),
-        });
-        if plot {
-            let png = out.join(format!("{name}.png"));
-            heat_map(
-                &png,
-                &format!(
-                    "Flux map F_{}({},{}): net midplane crossings along {}",
-                    AXES[axis], AXES[ta], AXES[tb], AXES[axis]
-                ),
-                &format!("{} (Å)", AXES[ta]),
-                &format!("{} (Å)", AXES[tb]),
-                &m.u,
-                &m.v,
-                &m.values,
-                "crossings",
-            )?;
-            entry["png"] = json!(png.display().to_string());
-            entry["svg"] = json!(dprs_analysis::plot::svg_beside(&png).display().to_string());
-        }
-        maps.insert(AXES[axis].to_string(), entry);
-    }
-    let lines_path = out.join("flux_lines.csv");
-    let planes_path = out.join("flux_planes.csv");
-    write_text(&lines_path, &lines_csv)?;
-    write_text(&planes_path, &planes_csv)?;
-    let samples = &run.flux.samples;
-    let summary = json!({
-        "lines": lines,
-        "maps": maps,
-        "lines_csv": lines_path.display().to_string(),
-        "planes_csv": planes_path.display().to_string(),
-        "lattice": {
-            "n": lat.n, "spacing_A": lat.spacing, "origin_A": lat.origin,
-            "nn_distance_A": lat.nn_distance(),
-        },
-        "R1_A": run.r[0],
-        "R2_A": run.r[1],
-        "smooth_ps": smooth,
-        "interval_ps": interval,
-        "t1_ps": samples.first().map(|&s| s as f64 * run.dt),
-        "t2_ps": samples.last().map(|&s| s as f64 * run.dt),
-        "n_samples": samples.len(),
-        "n_frames": run.info.n_frames,
-        "dt_ps": run.dt,
-        "sign": "+1 per midplane crossed towards +axis",
-        "files": run.info.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
-        "warnings": run.info.warnings,
-    });
+    let result = FluxResult {
+        flux: &run.flux,
+        lattice: &run.lattice,
+        r: run.r,
+        dt_ps: run.dt,
+        smooth_ps: smooth,
+        interval_ps: interval,
+    };
+    let mut keys = dprs_analysis::runs::flux::write_files(&result, out, plot)?;
+    keys.insert("n_frames".into(), json!(run.info.n_frames));
+    keys.insert(
+        "files".into(),
+        json!(run
+            .info
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()),
+    );
+    keys.insert("warnings".into(), json!(run.info.warnings));
+    let summary = Value::Object(keys);
     write_json(&out.join("flux.json"), &summary)?;
     Ok(summary)
 }

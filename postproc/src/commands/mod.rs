@@ -346,17 +346,7 @@ pub(crate) fn add_warnings(summary: &mut Value, notes: &[String]) {
     for n in notes {
         eprintln!("warning: {n}");
     }
-    if notes.is_empty() {
-        return;
-    }
-    if let Value::Object(m) = summary {
-        let w = m.entry("warnings").or_insert_with(|| json!([]));
-        if !w.is_array() {
-            *w = json!([]);
-        }
-        let arr = w.as_array_mut().expect("made an array");
-        arr.extend(notes.iter().map(|n| json!(n)));
-    }
+    dprs_analysis::runs::summary::append_warnings(summary, notes);
 }
 
 pub fn msd(a: MsdArgs) -> Result<()> {
@@ -413,8 +403,7 @@ fn vdos_summary(
     notes: &[String],
 ) -> Result<Value> {
     let masses = masses(opts)?;
-    let mut s = report::vdos(
-        input,
+    let summarised = dprs_analysis::runs::vdos::summarise(
         &pass.info,
         &pass.sel,
         &pass.types,
@@ -422,6 +411,7 @@ fn vdos_summary(
         opts.temperature,
         &masses,
     )?;
+    let mut s = report::vdos(input, summarised)?;
     add_warnings(&mut s, notes);
     s["max_lag_default"] = json!(opts.max_lag_ps.is_none());
     dprs_analysis::out::write_json(&input.out.join("vdos.json"), &s)?;

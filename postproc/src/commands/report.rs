@@ -2,16 +2,13 @@
 
 use super::{fmt_ps, FittedMsd, InputArgs, PLANES};
 use anyhow::Result;
-use dprs_analysis::analysis::diffusion;
-use dprs_analysis::analysis::msd::GroupMsd;
 use dprs_analysis::analysis::rdf::Rdf;
-use dprs_analysis::analysis::select::Selection;
-use dprs_analysis::analysis::vacf::Vacf;
 use dprs_analysis::dump::DumpInfo;
 use dprs_analysis::out::{value_pm, write_csv, write_json};
-use dprs_analysis::plot::{line_plot, line_plot_ext, Extras, Series, FIT_COLOR};
+use dprs_analysis::plot::{line_plot, Series};
+use dprs_analysis::runs::figures;
+use dprs_analysis::runs::vdos::VdosSummary;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 /// Prints the JSON summary (--json) or the human one.
 pub fn emit(input: &InputArgs, summary: &Value, text: &str) -> Result<()> {
@@ -37,76 +34,17 @@ pub fn msd(input: &InputArgs, info: &DumpInfo, fm: &FittedMsd, dt: f64) -> Resul
     }
     let summary = s.summary;
     write_json(&input.out.join("msd.json"), &summary)?;
-    let (w, t) = (fm.window, fm.msd.n_frames);
-    let time = &s.columns[0].1;
-    let all = &fm.msd.groups[0];
     if !input.no_plot {
-        let half = (t / 2).max(2);
-        let mut series = Vec::new();
-        let mut fits = Vec::new();
-        for (i, (name, axes)) in [("x", &[0][..]), ("y", &[1]), ("z", &[2])]
-            .into_iter()
-            .enumerate()
-        {
-            let curve = GroupMsd::combined(&all.axes, axes);
-            let s = diffusion::slope(&curve, w, dt);
-            let pts = &curve[w.from..=w.to];
-            let tm = (w.from + w.to) as f64 * 0.5 * dt;
-            let b = pts.iter().sum::<f64>() / pts.len() as f64 - s * tm;
-            let fx = vec![w.from as f64 * dt, w.to as f64 * dt];
-            let fy: Vec<f64> = fx.iter().map(|x| b + s * x).collect();
-            fits.push((i, name, curve, fx, fy));
-        }
-        for (i, name, curve, _, _) in &fits {
-            series.push(Series {
-                label: format!("MSD {name}"),
-                x: &time[..half],
-                y: &curve[..half],
-                color: *i,
-                dashed: false,
-            });
-        }
-        for (k, (_, _, _, fx, fy)) in fits.iter().enumerate() {
-            series.push(Series {
-                label: if k == 0 {
-                    "linear fits".into()
-                } else {
-                    String::new()
-                },
-                x: fx,
-                y: fy,
-                color: FIT_COLOR,
-                dashed: true,
-            });
-        }
-        let pm = |k: &str| {
-            let d = &summary["D"][k];
-            value_pm(
-                d["value"].as_f64().unwrap_or(f64::NAN),
-                d["stderr"].as_f64().unwrap_or(f64::NAN),
-                "(no error bar)",
-            )
-            .unwrap_or_else(|| "n/a".into())
-        };
-        let notes = vec![
-            format!("D = {} Å²/ps (3D)", pm("total")),
-            format!("D_x = {}, D_y = {}, D_z = {}", pm("x"), pm("y"), pm("z")),
-            format!(
-                "fit window {}–{} ps (shaded)",
-                short(w.from as f64 * dt),
-                short(w.to as f64 * dt)
-            ),
-        ];
-        line_plot_ext(
+        // The first half of the lags: the tail averages few origins.
+        let half = (fm.msd.n_frames / 2).max(2);
+        figures::msd_png(
             &input.out.join("msd.png"),
-            "Mean-squared displacement per axis",
-            "t (ps)",
-            "MSD (Å²)",
-            &series,
-            &Extras {
-                shade: Some((w.from as f64 * dt, w.to as f64 * dt)),
-                notes,
-            },
+            &fm.msd.groups[0],
+            &s.columns[0].1,
+            half,
+            fm.window,
+            dt,
+            &summary,
         )?;
     }
     Ok(summary)
@@ -164,20 +102,9 @@ fn write_columns(path: &std::path::Path, cols: &[(String, Vec<f64>)]) -> Result<
     Ok(write_csv(path, &t)?)
 }
 
-fn short(v: f64) -> String {
-    dprs_analysis::out::short(v).unwrap_or_else(|| "n/a".into())
-}
-
-pub fn vdos(
-    input: &InputArgs,
-    info: &DumpInfo,
-    sel: &Selection,
-    types: &[u32],
-    v: &Vacf,
-    temperature: Option<f64>,
-    masses: &HashMap<u32, f64>,
-) -> Result<Value> {
-    let s = dprs_analysis::runs::vdos::summarise(info, sel, types, v, temperature, masses)?;
+/// Writes vacf.csv, vdos.csv, vdos.json and (unless --no-plot) the
+/// figures of a summarised VDOS run into --out; returns the summary.
+pub fn vdos(input: &InputArgs, s: VdosSummary) -> Result<Value> {
     write_columns(&input.out.join("vacf.csv"), &s.vacf_columns)?;
     write_columns(&input.out.join("vdos.csv"), &s.vdos_columns)?;
     for n in &s.warnings {
@@ -185,52 +112,13 @@ pub fn vdos(
     }
     let summary = s.summary;
     write_json(&input.out.join("vdos.json"), &summary)?;
-    let (all, freq, time) = (&s.all, &s.vdos_columns[0].1, &s.vacf_columns[0].1);
     if !input.no_plot {
-        let fmax = all.total.iter().cloned().fold(0.0, f64::max);
-        let last = all
-            .total
-            .iter()
-            .rposition(|&f| f > 2e-3 * fmax)
-            .unwrap_or(all.total.len() - 1);
-        let upto = ((last as f64 * 1.2) as usize + 2).min(all.total.len());
-        let mut series = vec![Series {
-            label: "total".into(),
-            x: &freq[..upto],
-            y: &all.total[..upto],
-            color: 0,
-            dashed: false,
-        }];
-        for (a, ax) in ["x", "y", "z"].iter().enumerate() {
-            series.push(Series {
-                label: (*ax).into(),
-                x: &freq[..upto],
-                y: &all.axes[a][..upto],
-                color: a + 1,
-                dashed: true,
-            });
-        }
-        line_plot(
-            &input.out.join("vdos.png"),
-            "Vibrational density of states",
-            "ν (THz)",
-            "F(ν) (1/THz)",
-            &series,
-        )?;
-        let phi = &s.mean_phi;
-        let s = [Series {
-            label: String::new(),
-            x: time,
-            y: phi,
-            color: 0,
-            dashed: false,
-        }];
-        line_plot(
-            &input.out.join("vacf.png"),
-            "Velocity autocorrelation",
-            "t (ps)",
-            "Φ(t) (Å²/ps²)",
-            &s,
+        figures::vdos_pngs(
+            &input.out,
+            &s.vdos_columns[0].1,
+            &s.all,
+            &s.vacf_columns[0].1,
+            &s.mean_phi,
         )?;
     }
     Ok(summary)

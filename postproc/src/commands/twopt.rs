@@ -124,13 +124,7 @@ pub fn from_vacf(
 }
 
 fn plot(path: &Path, r: &twopt::TwoPt, all: &[Species], clipped: bool) -> Result<()> {
-    let fmax = r.total.iter().cloned().fold(0.0, f64::max);
-    let last = r
-        .total
-        .iter()
-        .rposition(|&f| f > 2e-3 * fmax)
-        .unwrap_or(r.total.len() - 1);
-    let upto = ((last as f64 * 1.2) as usize + 2).min(r.total.len());
+    let upto = dprs_analysis::runs::figures::spectrum_shown(&r.total);
     let x = &r.freq_thz[..upto];
     line_plot(
         path,
