@@ -56,7 +56,7 @@ def test_mixed_precision(tmp_path, name):
 
 
 @pytest.mark.parametrize("precision", ["float64", "mixed"])
-@pytest.mark.parametrize("name", ["se_e2_a", "se_e2_a_two_side"])
+@pytest.mark.parametrize("name", ["se_e2_a", "se_e2_a_two_side", "pt_se_e2_a"])
 def test_compressed(tmp_path, name, precision):
     plain, _ = export(tmp_path, name, "--precision", precision)
     comp, out = export(tmp_path, name, "--precision", precision, "--compress")
@@ -83,9 +83,10 @@ def test_compressed(tmp_path, name, precision):
                 assert v < TOLMIX, (name, k, v)
 
 
-def test_compressed_in_lammps(tmp_path):
-    """pair_style dprs runs the compressed graph; forces as DeepPot's."""
-    name = "se_e2_a_two_side"
+@pytest.mark.parametrize("name", ["se_e2_a_two_side", "pt_se_e2_a"])
+def test_compressed_in_lammps(tmp_path, name):
+    """pair_style dprs runs the compressed model (its stage in the plugin);
+    forces as DeepPot's, for a TensorFlow- and a PyTorch-trained model."""
     comp, _ = export(tmp_path, name, "--compress")
     ref = np.load(FIXTURES / f"{name}.ref.npz")
     cfg = next(configs(ref))
@@ -157,6 +158,17 @@ def test_compressed_short_distance_and_padding(tmp_path):
     e, g = reference.run_model(str(comp), rij, nt, np.array([0, 1, 0]))
     assert np.isfinite(e).all() and np.isfinite(g).all()
     assert (g[nt < 0] == 0).all()
+
+
+def test_compress_refuses_an_embedding_net_with_kinks(tmp_path):
+    """relu6 in the embedding net (this PyTorch fixture): its derivative jumps,
+    so no table is within the tolerance; refused, with the reason, not written."""
+    out = tmp_path / "k.onnx"
+    p = run_export(["deepmd", source("pt_se_e2_a_one_side"), "-o", out, "--compress"],
+                   check=False)
+    assert p.returncode == 2 and "relu6" in p.stdout and "without --compress" in p.stdout, \
+        p.stdout
+    assert not out.exists()
 
 
 def test_compress_refuses_se_e2_r(tmp_path):

@@ -41,23 +41,6 @@ def environments(nloc, rcut, nnei, a=3.615, seed=0):
     return rij, nt, np.zeros(nloc, np.int64)
 
 
-def _stage_a(ev, st, rij, nt, at):
-    """cheb_a of a staged model: the reference evaluator's stage, up to the graph."""
-    class Capture(Exception):
-        pass
-
-    class Session:
-        def run(self, names, feed):
-            raise Capture(feed["cheb_a"])
-
-    m = ev.Model("", Session(), [], 0.0, "type_sel", None, np.float64, {}, st)
-    try:
-        ev._run_staged(m, rij, nt, at)
-    except Capture as c:
-        return c.args[0]
-    raise RuntimeError("the stage did not call the graph")
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("models", nargs="+")
@@ -78,7 +61,7 @@ def main(argv=None):
             # formed here by the reference evaluator's stage; only the graph is timed
             from dprs_export import evaluate as ev
             st = json.loads(md["dprs.stage"])
-            a_in = _stage_a(ev, st, rij, nt, at)
+            a_in, _ = ev.stage_forward(st, rij, nt, at)
             feed = {"cheb_a": a_in.astype(F), "atype": at}
         else:
             feed = {"rij": rij.astype(F), "nbr_type": nt, "atype": at}

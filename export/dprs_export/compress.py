@@ -25,6 +25,7 @@ import numpy as np
 from .nets import Net, Unsupported, net_numpy
 
 ANALYTIC = ("tanh", "gelu", "gelu_tf", "sigmoid", "silu", "none", "linear")
+KINKED = ("relu", "relu6")     # the derivative jumps: no smooth table follows it
 MARGIN = 0.02   # the range is widened by this fraction each side: |y| <= 1/(1+2*MARGIN)
 
 
@@ -117,6 +118,12 @@ def tabulate(net: Net, lo, hi, tol, max_pieces, pieces=None, terms=PIECE_TERMS):
         if max(err) <= tol or pieces:
             return c, mid, half, dict(pieces=P, terms=terms, value=err[0],
                                       derivative=err[1])
+    kinked = sorted({ly["act"] for ly in net.layers if ly["act"] in KINKED})
+    if kinked:
+        raise Unsupported(f"compression: the embedding net uses {', '.join(kinked)}, whose "
+                          f"derivative jumps where the activation bends; no polynomial table "
+                          f"follows that to {tol:g} (errors: value {err[0]:.1e}, derivative "
+                          f"{err[1]:.1e}): convert this model without --compress")
     raise Unsupported(f"compression: the embedding net is not within {tol:g} of {max_pieces} "
                       f"Chebyshev pieces of {terms} terms on x in [{lo:.4g}, {hi:.4g}] "
                       f"(errors {err}); raise --compress-max-pieces or --compress-tol")

@@ -590,9 +590,10 @@ def _build_compressed(data, desc, fit, model, type_map, sel, sec, rcut, rcut_smt
     a2 = g.reshape(a, [-1, qtot])                                         # [N*4, Qtot]
 
     def stacked(ti):
-        """C of every section for centre type ti, one [Qtot, M] matrix."""
+        """C of every section for centre type ti (None: one-sided nets, the
+        same for all), one [Qtot, M] matrix."""
         C = np.zeros((qtot, M))
-        for off, cq in coef.get(ti, []) + (coef.get(None, []) if ti is not None else []):
+        for off, cq in coef[ti]:
             C[off:off + len(cq)] = cq
         return C
 

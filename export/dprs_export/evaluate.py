@@ -134,9 +134,19 @@ def _chebyshev(y, Q):
 
 def _run_staged(m, rij, nbr_type, atype):
     """A model with the ``se_e2_a_chebyshev`` stage (docs/model-contract.md
-    §6): A = sum_k T(y_k) e_k^T per section, the graph, then dE/dA back to
+    §7): A = sum_k T(z_k) e_k^T per section, the graph, then dE/dA back to
     dE/drij through the environment matrix."""
-    st = m.stage
+    A, backward = stage_forward(m.stage, rij, nbr_type, atype)
+    ae, dA = m.session.run(["atom_energy", "dE_dcheb_a"], {
+        "cheb_a": np.ascontiguousarray(A, dtype=m.dtype),
+        "atype": np.ascontiguousarray(atype, dtype=np.int64)})
+    return ae.astype(np.float64), backward(dA.astype(np.float64))
+
+
+def stage_forward(st, rij, nbr_type, atype):
+    """The stage's input to the graph, ``cheb_a`` [nloc, 4, width], and the
+    function that turns the graph's dE/dA into dE/drij."""
+    rij = np.asarray(rij, np.float64)
     nloc, nnei, _ = rij.shape
     rcut, rs, prot = st["rcut"], st["rcut_smth"], st["protection"]
     real = nbr_type >= 0
@@ -167,23 +177,24 @@ def _run_staged(m, rij, nbr_type, atype):
         A[:, :, off:off + P * D] = np.einsum("nkp,nkq,nkc->ncpq", onehot, T, e).reshape(
             nloc, 4, P * D)
         cache.append((k0, k1, off, P, D, half, e, inside, onehot, T, dT))
-    ae, dA = m.session.run(["atom_energy", "dE_dcheb_a"], {
-        "cheb_a": np.ascontiguousarray(A, dtype=m.dtype),
-        "atype": np.ascontiguousarray(atype, dtype=np.int64)})
-    dA = dA.astype(np.float64)
-    denv = np.zeros((nloc, nnei, 4))
-    for si, (k0, k1, off, P, D, half, e, inside, onehot, T, dT) in enumerate(cache):
-        G = dA[:, :, off:off + P * D].reshape(nloc, 4, P, D)
-        Gk = np.einsum("nkp,ncpq->nkcq", onehot, G)                           # each slot's piece
-        de = np.einsum("nkq,nkcq->nkc", T, Gk)
-        # dz/dy = P, dy/dx = 1/half; flat where y was clipped
-        dx = np.einsum("nkq,nkcq,nkc->nk", dT, Gk, e) * (P / half) * inside
-        de[..., 0] += dx
-        denv[:, k0:k1] = de / dstd[atype, si][:, None, :]
-    dot = (denv[..., 1:] * rij).sum(-1)
-    dr = np.where(real, denv[..., 0] * da + dot * db, 0.0)
-    g = denv[..., 1:] * b_[..., None] + rij * (dr / r)[..., None]
-    return ae.astype(np.float64), np.where(real[..., None], g, 0.0)
+
+    def backward(dA):
+        """dE/drij from the graph's dE/dA; zero on padding."""
+        denv = np.zeros((nloc, nnei, 4))
+        for si, (k0, k1, off, P, D, half, e, inside, onehot, T, dT) in enumerate(cache):
+            G = dA[:, :, off:off + P * D].reshape(nloc, 4, P, D)
+            Gk = np.einsum("nkp,ncpq->nkcq", onehot, G)                       # each slot's piece
+            de = np.einsum("nkq,nkcq->nkc", T, Gk)
+            # dz/dy = P, dy/dx = 1/half; flat where y was clipped
+            dx = np.einsum("nkq,nkcq,nkc->nk", dT, Gk, e) * (P / half) * inside
+            de[..., 0] += dx
+            denv[:, k0:k1] = de / dstd[atype, si][:, None, :]
+        dot = (denv[..., 1:] * rij).sum(-1)
+        dr = np.where(real, denv[..., 0] * da + dot * db, 0.0)
+        g = denv[..., 1:] * b_[..., None] + rij * (dr / r)[..., None]
+        return np.where(real[..., None], g, 0.0)
+
+    return A, backward
 
 
 # --------------------------------------------------------------------------
