@@ -41,7 +41,8 @@ fn main() {
             root.join("lammps-plugin").display()
         );
     }
-    for watched in ["lammps-plugin", "Cargo.lock"] {
+    // everything the plugin is built from (it links dprs-analysis for its fix)
+    for watched in ["lammps-plugin", "analysis", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     let python = ["DPRS_PYTHON", "PYO3_PYTHON"]

@@ -50,6 +50,8 @@ def user_files() -> list[Path]:
     files = [ROOT / "README.md", ROOT / "BENCHMARKS.md"]
     files += sorted((ROOT / "docs").glob("*.md"))
     files += sorted((ROOT / "models").glob("*.md"))
+    # the Python package's docstrings and its metadata are read by users too
+    files += sorted((ROOT / "python" / "dprs").glob("*.py")) + [ROOT / "pyproject.toml"]
     for top in ("examples", "bench"):
         for p in sorted((ROOT / top).rglob("*")):
             if p.is_file() and "__pycache__" not in p.parts and (

@@ -134,6 +134,11 @@ impl Insitu {
         &self.cfg
     }
 
+    /// The step of the last sample (None before the first).
+    pub fn last_step(&self) -> Option<u64> {
+        self.state.as_ref().map(|_| self.last_step)
+    }
+
     pub fn n_samples(&self) -> usize {
         self.state.as_ref().map_or(0, |s| s.msd.n_samples())
     }

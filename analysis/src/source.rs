@@ -241,6 +241,12 @@ impl Source {
             info.steps.push(f.step);
             info.n_frames += 1;
         }
+        if info.n_frames == 0 {
+            // as for a dump: nothing to analyse is an error, not an empty result
+            return Err(Error::NoInput(
+                "the trajectory holds no frame to analyse (check every and max_frames)".into(),
+            ));
+        }
         Ok(info)
     }
 }

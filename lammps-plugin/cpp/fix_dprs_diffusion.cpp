@@ -42,6 +42,8 @@ class FixDprsDiffusion : public Fix {
     size_vector = FIX_NVEC;
     global_freq = nevery;
     extvector = 0;
+    // samples must stay N steps apart: LAMMPS then refuses reset_timestep
+    time_depend = 1;
     for (double &v : vec) v = std::nan("");
     vec[4] = vec[5] = 0.0;
   }

@@ -495,6 +495,18 @@ extern "C" fn dprs_fix_sample(
             len: [ln[0], ln[1], ln[2]],
             tilt: [tl[0], tl[1], tl[2]],
         };
+        // The lags are counted in samples: a gap other than N steps (a changed
+        // timestep count between runs) would silently stretch them.
+        if let Some(last) = insitu.last_step() {
+            if s.step != last + fix.req.every {
+                return Err(format!(
+                    "{STYLE}: sample at step {} follows the one at step {last}, not {} steps \
+                     later; the samples of one fix must be evenly spaced: unfix and define \
+                     the fix again after changing the step count",
+                    s.step, fix.req.every
+                ));
+            }
+        }
         insitu.push(&s).map_err(|e| format!("{STYLE}: {e}"))?;
         Ok(0)
     })

@@ -611,7 +611,8 @@ def chains(traj: Trajectory, *, lattice=None, a=None, smooth=None, capture=None,
     window:      classification window of the diffusive fraction, ps (default 1).
     min_length:  shortest chain reported, atoms (default 2).
     cmsd:        compute the cMSD (False saves the memory of the trajectory).
-    lattice, a, smooth as in :func:`flux`.
+    smooth:      moving-average window for hop detection, ps (default 0.5).
+    lattice, a as in :func:`flux`.
     """
     args = _lattice_args(lattice, a, smooth) + _opt("--capture", capture) \
         + _opt("--coincidence", coincidence) + _opt("--window", window) \

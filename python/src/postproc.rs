@@ -67,7 +67,6 @@ fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
 #[pyo3(signature = (n_frames, n_atoms, positions, boxes, types, velocities=None, ids=None, steps=None))]
 #[allow(clippy::too_many_arguments)]
 fn frames_from_arrays(
-    py: Python<'_>,
     n_frames: usize,
     n_atoms: usize,
     positions: PyReadonlyArray1<'_, f64>,
@@ -93,11 +92,11 @@ fn frames_from_arrays(
     let types = types.as_slice()?;
     let ids = ids.as_ref().map(|v| v.as_slice()).transpose()?;
     let steps = steps.as_ref().map(|v| v.as_slice()).transpose()?;
-    let built = py.detach(|| {
-        catch_unwind(AssertUnwindSafe(|| {
-            Trajectory::from_arrays(n_frames, n_atoms, pos, vel, &shapes, types, ids, steps)
-        }))
-    });
+    // with the GIL held: the slices may be the caller's own arrays, which
+    // another Python thread could change while they are copied
+    let built = catch_unwind(AssertUnwindSafe(|| {
+        Trajectory::from_arrays(n_frames, n_atoms, pos, vel, &shapes, types, ids, steps)
+    }));
     match built {
         Ok(Ok(t)) => Ok(Frames { inner: Arc::new(t) }),
         Ok(Err(e)) => Err(failed(e.to_string())),
